@@ -1,0 +1,7 @@
+//! Command-line front ends: one module per subcommand, each with its clap
+//! arguments and a `run` function. `main.rs` only dispatches.
+
+pub mod analyze;
+pub mod print;
+pub mod serve;
+pub mod sim;

@@ -1,0 +1,424 @@
+//! The nom parser of one G-code line: bytes in, a [`Line`] and issues out.
+//!
+//! It never fails: whatever it cannot read becomes a [`ParseIssue`] with the
+//! column where it happened, and parsing goes on after it.
+
+use super::line::{checksum, Checksum, Code, Line, Value, Word};
+use nom::bytes::complete::{take_till, take_while, take_while1};
+use nom::{IResult, Parser};
+use std::fmt;
+
+/// Something the parser could not read on one line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseIssue {
+    /// 1-based byte column where the problem starts.
+    pub column: u32,
+    /// What went wrong.
+    pub kind: IssueKind,
+}
+
+/// The kinds of problem a line can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueKind {
+    /// A byte that starts no word (shown as its value).
+    UnexpectedByte(u8),
+    /// A number with no digits, as in `X-`.
+    BadNumber,
+    /// More than [`super::line::MAX_WORDS`] words.
+    TooManyWords,
+    /// A `(` comment with no closing `)`.
+    UnclosedComment,
+    /// A `"` string with no closing quote.
+    UnclosedString,
+    /// The `*checksum` does not match the line.
+    ChecksumMismatch {
+        /// The value written in the line.
+        stated: u32,
+        /// The value computed from the bytes.
+        computed: u8,
+    },
+    /// An `N` with no digits, or a number too large.
+    BadLineNumber,
+    /// The line was longer than the reader keeps; the rest was dropped.
+    Truncated,
+}
+
+impl fmt::Display for IssueKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IssueKind::UnexpectedByte(b) if b.is_ascii_graphic() => {
+                write!(f, "unexpected character '{}'", *b as char)
+            }
+            IssueKind::UnexpectedByte(b) => write!(f, "unexpected byte 0x{b:02x}"),
+            IssueKind::BadNumber => f.write_str("a number was expected"),
+            IssueKind::TooManyWords => f.write_str("too many words; the rest was ignored"),
+            IssueKind::UnclosedComment => f.write_str("'(' comment is not closed"),
+            IssueKind::UnclosedString => f.write_str("quoted string is not closed"),
+            IssueKind::ChecksumMismatch { stated, computed } => {
+                write!(
+                    f,
+                    "checksum {stated} does not match the line (computed {computed})"
+                )
+            }
+            IssueKind::BadLineNumber => f.write_str("bad N line number"),
+            IssueKind::Truncated => f.write_str("line too long; the rest was ignored"),
+        }
+    }
+}
+
+/// Commands whose argument is free text up to the comment.
+fn takes_free_text(code: Code) -> bool {
+    code.letter == b'M'
+        && code.sub.is_none()
+        && matches!(code.number, 23 | 28 | 30 | 32 | 117 | 118 | 928)
+}
+
+fn is_blank(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+fn blanks(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_while(is_blank).parse(i)
+}
+
+fn digits(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_while1(|b: u8| b.is_ascii_digit()).parse(i)
+}
+
+/// Folds ASCII digits into an integer; `None` on overflow.
+fn to_u32(ds: &[u8]) -> Option<u32> {
+    ds.iter().try_fold(0u32, |acc, d| {
+        acc.checked_mul(10)?.checked_add(u32::from(d - b'0'))
+    })
+}
+
+/// A decimal number: `[+-]? digits? (. digits?)?` with at least one digit.
+/// No exponent: in G-code `E` is a word letter.
+pub fn number(i: &[u8]) -> IResult<&[u8], f64> {
+    let (rest, sign) = take_while(|b| b == b'+' || b == b'-').parse(i)?;
+    if sign.len() > 1 {
+        return Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Digit,
+        )));
+    }
+    let (rest, int_part) = take_while(|b: u8| b.is_ascii_digit()).parse(rest)?;
+    let (rest, frac_part) = match rest.first() {
+        Some(b'.') => take_while(|b: u8| b.is_ascii_digit()).parse(&rest[1..])?,
+        _ => (rest, &rest[..0]),
+    };
+    if int_part.is_empty() && frac_part.is_empty() {
+        return Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Digit,
+        )));
+    }
+    let value = decimal_value(int_part, frac_part);
+    Ok((rest, if sign == b"-" { -value } else { value }))
+}
+
+/// Exact for up to 15 significant digits; falls back to the standard parser beyond.
+fn decimal_value(int_part: &[u8], frac_part: &[u8]) -> f64 {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    if int_part.len() + frac_part.len() <= 15 {
+        let mant = int_part
+            .iter()
+            .chain(frac_part)
+            .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
+        return mant as f64 / POW10[frac_part.len()];
+    }
+    let mut s = String::with_capacity(int_part.len() + frac_part.len() + 2);
+    s.push('0');
+    s.extend(int_part.iter().map(|&b| b as char));
+    s.push('.');
+    s.extend(frac_part.iter().map(|&b| b as char));
+    s.parse().unwrap_or(0.0)
+}
+
+/// `N123`: the optional line number.
+fn line_number(i: &[u8]) -> IResult<&[u8], Option<u32>> {
+    let (rest, _) = nom::bytes::complete::tag_no_case("N").parse(i)?;
+    let (rest, ds) = digits(rest)?;
+    if rest.first() == Some(&b'.') {
+        return fail(i); // `N0.1` is a word, not a line number
+    }
+    Ok((rest, to_u32(ds)))
+}
+
+/// `G1`, `M862.3`, `T0`: a command code.
+fn code(i: &[u8]) -> IResult<&[u8], Code> {
+    let (rest, letter) = take_while1(|b: u8| matches!(b | 0x20, b'g' | b'm' | b't'))
+        .parse(i)
+        .and_then(|(r, l)| if l.len() == 1 { Ok((r, l[0])) } else { fail(i) })?;
+    let (rest, num) = digits(rest)?;
+    let Some(number) = to_u32(num) else {
+        return fail(i);
+    };
+    let (rest, sub) = match rest {
+        [b'.', d, ..] if d.is_ascii_digit() => {
+            let (r, s) = digits(&rest[1..])?;
+            (r, to_u32(s).and_then(|v| u16::try_from(v).ok()))
+        }
+        _ => (rest, None),
+    };
+    Ok((
+        rest,
+        Code {
+            letter: letter.to_ascii_uppercase(),
+            number,
+            sub,
+        },
+    ))
+}
+
+fn fail<T>(i: &[u8]) -> IResult<&[u8], T> {
+    Err(nom::Err::Error(nom::error::Error::new(
+        i,
+        nom::error::ErrorKind::Verify,
+    )))
+}
+
+/// A quoted string; `""` inside stands for one quote (RepRapFirmware).
+fn quoted(i: &[u8]) -> IResult<&[u8], Option<&[u8]>> {
+    let (rest, _) = nom::bytes::complete::tag("\"").parse(i)?;
+    let mut at = 0;
+    while at < rest.len() {
+        if rest[at] == b'"' {
+            if rest.get(at + 1) == Some(&b'"') {
+                at += 2;
+                continue;
+            }
+            return Ok((&rest[at + 1..], Some(&rest[..at])));
+        }
+        at += 1;
+    }
+    Ok((&rest[rest.len()..], None))
+}
+
+/// Splits `body*cs` into the body and the checksum digits, when the line ends so.
+fn split_checksum(code_part: &[u8]) -> (&[u8], Option<&[u8]>) {
+    let trimmed = trim_end(code_part);
+    match memchr::memrchr(b'*', trimmed) {
+        Some(star) if trimmed[star + 1..].iter().all(u8::is_ascii_digit) => {
+            (&trimmed[..star], Some(&trimmed[star + 1..]))
+        }
+        _ => (code_part, None),
+    }
+}
+
+fn trim_end(b: &[u8]) -> &[u8] {
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(0, |p| p + 1);
+    &b[..end]
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    trim_end(&b[start..])
+}
+
+/// Parses one line (without its line terminator).
+///
+/// Issues are appended to `issues`; the returned line holds what was understood.
+pub fn parse_line<'a>(input: &'a [u8], issues: &mut Vec<ParseIssue>) -> Line<'a> {
+    let mut line = Line::default();
+    let (code_part, comment) = match memchr::memchr(b';', input) {
+        Some(semi) => (&input[..semi], Some(&input[semi + 1..])),
+        None => (input, None),
+    };
+    if let Some(c) = comment {
+        line.comment = Some(trim(c));
+    }
+    let (body, stated) = split_checksum(code_part);
+    if let Some(ds) = stated {
+        let computed = checksum(body);
+        line.checksum = Some(match to_u32(ds) {
+            Some(s) if s == u32::from(computed) => Checksum::Valid(computed),
+            s => {
+                let stated = s.unwrap_or(u32::MAX);
+                let column = col(input, &code_part[body.len()..]);
+                issues.push(ParseIssue {
+                    column,
+                    kind: IssueKind::ChecksumMismatch { stated, computed },
+                });
+                Checksum::Invalid { stated, computed }
+            }
+        });
+    }
+    parse_body(input, body, &mut line, issues);
+    line
+}
+
+/// 1-based column of `rest` inside `input` (rest must be a suffix slice of input).
+fn col(input: &[u8], rest: &[u8]) -> u32 {
+    let offset = rest.as_ptr() as usize - input.as_ptr() as usize;
+    u32::try_from(offset + 1).unwrap_or(u32::MAX)
+}
+
+fn parse_body<'a>(
+    input: &'a [u8],
+    body: &'a [u8],
+    line: &mut Line<'a>,
+    issues: &mut Vec<ParseIssue>,
+) {
+    let mut rest = blanks(body).map_or(body, |(r, _)| r);
+    if matches!(rest.first(), Some(b'N' | b'n')) {
+        match line_number(rest) {
+            Ok((r, n)) => {
+                if n.is_none() {
+                    issues.push(ParseIssue {
+                        column: col(input, rest),
+                        kind: IssueKind::BadLineNumber,
+                    });
+                }
+                line.number = n;
+                rest = r;
+            }
+            Err(_) => {} // a bare `N` is read as a flag word below
+        }
+    }
+    rest = skip_blanks_and_comments(input, rest, line, issues);
+    if let Ok((r, c)) = code(rest) {
+        line.code = Some(c);
+        rest = r;
+        if takes_free_text(c) {
+            let text = trim(rest);
+            if !text.is_empty() {
+                line.text = Some(text);
+            }
+            return;
+        }
+    }
+    parse_words(input, rest, line, issues);
+}
+
+fn skip_blanks_and_comments<'a>(
+    input: &'a [u8],
+    mut rest: &'a [u8],
+    line: &mut Line<'a>,
+    issues: &mut Vec<ParseIssue>,
+) -> &'a [u8] {
+    loop {
+        rest = blanks(rest).map_or(rest, |(r, _)| r);
+        if rest.first() != Some(&b'(') {
+            return rest;
+        }
+        let inner = &rest[1..];
+        let (r, text) = take_till::<_, _, nom::error::Error<&[u8]>>(|b| b == b')')
+            .parse(inner)
+            .unwrap_or((inner, inner));
+        if r.is_empty() {
+            issues.push(ParseIssue {
+                column: col(input, rest),
+                kind: IssueKind::UnclosedComment,
+            });
+        }
+        if line.comment.is_none() {
+            line.comment = Some(trim(text));
+        }
+        rest = r.get(1..).unwrap_or(r);
+    }
+}
+
+fn parse_words<'a>(
+    input: &'a [u8],
+    mut rest: &'a [u8],
+    line: &mut Line<'a>,
+    issues: &mut Vec<ParseIssue>,
+) {
+    let mut full = false;
+    loop {
+        rest = skip_blanks_and_comments(input, rest, line, issues);
+        let Some(&first) = rest.first() else { return };
+        if !first.is_ascii_alphabetic() {
+            issues.push(ParseIssue {
+                column: col(input, rest),
+                kind: IssueKind::UnexpectedByte(first),
+            });
+            rest = skip_token(rest);
+            continue;
+        }
+        let start = rest;
+        let (r, value) = word_value(input, &rest[1..], issues);
+        rest = r;
+        let word = Word {
+            letter: first.to_ascii_uppercase(),
+            value,
+        };
+        if line.code.is_none() && line.words().is_empty() {
+            if let Some(c) = promote_to_code(word) {
+                line.code = Some(c);
+                continue;
+            }
+        }
+        if !full && !line.push_word(word) {
+            full = true;
+            issues.push(ParseIssue {
+                column: col(input, start),
+                kind: IssueKind::TooManyWords,
+            });
+        }
+    }
+}
+
+/// Recovery: a first `G`/`M`/`T` word with a whole number (after stray bytes,
+/// or written `T+.0`) is still the line's command.
+fn promote_to_code(word: Word<'_>) -> Option<Code> {
+    let Value::Number(v) = word.value else {
+        return None;
+    };
+    let whole = v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX);
+    (matches!(word.letter, b'G' | b'M' | b'T') && whole).then(|| Code::new(word.letter, v as u32))
+}
+
+/// What follows a word letter: a number, a quoted string, or nothing (a flag).
+fn word_value<'a>(
+    input: &'a [u8],
+    after: &'a [u8],
+    issues: &mut Vec<ParseIssue>,
+) -> (&'a [u8], Value<'a>) {
+    let spaced = blanks(after).map_or(after, |(r, _)| r);
+    match spaced.first() {
+        Some(b'"') => match quoted(spaced) {
+            Ok((r, Some(text))) => (r, Value::Text(text)),
+            _ => {
+                issues.push(ParseIssue {
+                    column: col(input, spaced),
+                    kind: IssueKind::UnclosedString,
+                });
+                (&spaced[spaced.len()..], Value::Text(&spaced[1..]))
+            }
+        },
+        Some(b'0'..=b'9' | b'.' | b'+' | b'-') => match number(spaced) {
+            Ok((r, v)) => (r, Value::Number(v)),
+            Err(_) => {
+                issues.push(ParseIssue {
+                    column: col(input, spaced),
+                    kind: IssueKind::BadNumber,
+                });
+                (skip_token(spaced), Value::Flag)
+            }
+        },
+        _ => (after, Value::Flag),
+    }
+}
+
+/// Skips to the next blank or word letter after a byte that could not be read.
+fn skip_token(i: &[u8]) -> &[u8] {
+    let n = i[1..]
+        .iter()
+        .position(|b| is_blank(*b) || b.is_ascii_alphabetic() || *b == b'(')
+        .map_or(i.len(), |p| p + 1);
+    &i[n..]
+}
+
+#[cfg(test)]
+#[path = "parser_tests.rs"]
+mod tests;

@@ -1,0 +1,42 @@
+//! The `printfarm` binary: parses the command line and dispatches.
+
+use clap::{Parser, Subcommand};
+use printfarm::cli;
+use std::process::ExitCode;
+
+/// printfarm: run a farm of 3D printers from one process.
+#[derive(Debug, Parser)]
+#[command(name = "printfarm", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Analyse G-code files: print time, filament, extents, checks.
+    Analyze(cli::analyze::Args),
+    /// Stream one G-code file to one printer.
+    Print(cli::print::Args),
+    /// Run virtual Marlin printers on pseudo-terminals.
+    Sim(cli::sim::Args),
+    /// Run the farm: printers, scheduler and web API.
+    Serve(cli::serve::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Analyze(a) => cli::analyze::run(a),
+        Command::Print(a) => cli::print::run(a),
+        Command::Sim(a) => cli::sim::run(a),
+        Command::Serve(a) => cli::serve::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("printfarm: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! scheduler (to be written).
