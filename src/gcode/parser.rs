@@ -270,18 +270,16 @@ fn parse_body<'a>(
 ) {
     let mut rest = blanks(body).map_or(body, |(r, _)| r);
     if matches!(rest.first(), Some(b'N' | b'n')) {
-        match line_number(rest) {
-            Ok((r, n)) => {
-                if n.is_none() {
-                    issues.push(ParseIssue {
-                        column: col(input, rest),
-                        kind: IssueKind::BadLineNumber,
-                    });
-                }
-                line.number = n;
-                rest = r;
+        // A bare `N` (no digits) is read as a flag word below.
+        if let Ok((r, n)) = line_number(rest) {
+            if n.is_none() {
+                issues.push(ParseIssue {
+                    column: col(input, rest),
+                    kind: IssueKind::BadLineNumber,
+                });
             }
-            Err(_) => {} // a bare `N` is read as a flag word below
+            line.number = n;
+            rest = r;
         }
     }
     rest = skip_blanks_and_comments(input, rest, line, issues);
@@ -368,14 +366,32 @@ fn parse_words<'a>(
     }
 }
 
-/// Recovery: a first `G`/`M`/`T` word with a whole number (after stray bytes,
-/// or written `T+.0`) is still the line's command.
+/// Recovery: a first `G`/`M`/`T` word with a number (after stray bytes, or
+/// written `T+.0`) is still the line's command; `G+.1` reads as `G0.1`.
 fn promote_to_code(word: Word<'_>) -> Option<Code> {
     let Value::Number(v) = word.value else {
         return None;
     };
-    let whole = v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX);
-    (matches!(word.letter, b'G' | b'M' | b'T') && whole).then(|| Code::new(word.letter, v as u32))
+    if !matches!(word.letter, b'G' | b'M' | b'T')
+        || v.is_nan()
+        || v < 0.0
+        || v > f64::from(u32::MAX)
+    {
+        return None;
+    }
+    if v.fract() == 0.0 {
+        return Some(Code::new(word.letter, v as u32));
+    }
+    // The shortest printed form decides the sub-number, so printing the
+    // line and reading it back gives the same code.
+    let printed = v.to_string();
+    let (int, frac) = printed.split_once('.')?;
+    let sub = frac.parse().ok()?;
+    Some(Code {
+        letter: word.letter,
+        number: int.parse().ok()?,
+        sub: Some(sub),
+    })
 }
 
 /// What follows a word letter: a number, a quoted string, or nothing (a flag).

@@ -1,0 +1,396 @@
+//! The analyser: streams lines through the parser, the interpreter and the
+//! planner, and gathers an [`Analysis`].
+
+use super::analysis::{Analysis, CommandUse, Diagnostic, NozzleHint};
+use super::interp::{Action, Flavor, Interpreter};
+use super::limits::{LimitOverrides, MachineLimits, E};
+use super::line::{Code, Line};
+use super::metadata::{CommentEvent, Metadata};
+use super::parser::{parse_line, IssueKind, ParseIssue};
+use super::planner::Planner;
+use super::prescan::SlicerSettings;
+use super::tracking::{Bounds, Heat, LayerTracker};
+use std::collections::HashMap;
+
+/// Diagnostics kept in full; the rest are only counted.
+const MAX_DIAGNOSTICS: usize = 200;
+/// Distinct commands tracked.
+const MAX_COMMANDS: usize = 1024;
+/// Waits and hints kept.
+const MAX_LISTED: usize = 1000;
+
+/// How to analyse: the printer's own limits and geometry, when known.
+#[derive(Debug, Clone, Default)]
+pub struct AnalyzeOptions {
+    /// Motion limits from the printer profile; they win over the file.
+    pub limits: Option<LimitOverrides>,
+    /// Where `G28` leaves X, Y, Z.
+    pub home: [f64; 3],
+}
+
+/// Streaming analyser. Feed it lines, then call [`Analyzer::finish`].
+pub struct Analyzer {
+    interp: Interpreter,
+    planner: Planner,
+    profile: Option<LimitOverrides>,
+    meta: Metadata,
+    actions: Vec<Action>,
+    issues: Vec<ParseIssue>,
+    layers: LayerTracker,
+    extrusion: Bounds,
+    moves: Bounds,
+    heat: Heat,
+    filament: Vec<f64>,
+    prime_filament: Vec<f64>,
+    started: bool,
+    fw_retract_time: f64,
+    dwell: f64,
+    max_feedrate: f64,
+    commands: HashMap<Code, (u64, u64)>,
+    out: Analysis,
+}
+
+impl Analyzer {
+    /// An analyser seeded with settings found before the pass (may be empty).
+    pub fn new(options: &AnalyzeOptions, settings: &SlicerSettings) -> Self {
+        let mut limits = MachineLimits::default();
+        let mut source = vec!["defaults"];
+        if settings.apply_limits(&mut limits) {
+            source.push("slicer settings");
+        }
+        if let Some(p) = &options.limits {
+            p.apply(&mut limits);
+            source.push("printer profile");
+        }
+        let mut interp = Interpreter::default();
+        interp.home = options.home;
+        settings.apply_interpreter(&mut interp);
+        let out = Analysis {
+            limits_source: source.join(" < "),
+            filament_diameter_mm: settings.filament_diameter().unwrap_or(1.75),
+            ..Analysis::default()
+        };
+        Analyzer {
+            interp,
+            planner: Planner::new(limits),
+            profile: options.limits.clone(),
+            meta: Metadata::default(),
+            actions: Vec::with_capacity(64),
+            issues: Vec::new(),
+            layers: LayerTracker::default(),
+            extrusion: Bounds::default(),
+            moves: Bounds::default(),
+            heat: Heat::default(),
+            filament: vec![0.0],
+            prime_filament: vec![0.0],
+            started: false,
+            fw_retract_time: 0.0,
+            dwell: 0.0,
+            max_feedrate: 0.0,
+            commands: HashMap::new(),
+            out,
+        }
+    }
+
+    /// Reads one line (without its terminator).
+    pub fn feed(&mut self, number: u64, bytes: &[u8], truncated: bool) {
+        self.issues.clear();
+        let line = parse_line(bytes, &mut self.issues);
+        if truncated {
+            let column = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+            self.issues.push(ParseIssue {
+                column,
+                kind: IssueKind::Truncated,
+            });
+        }
+        self.record_issues(number);
+        self.out.lines = number;
+        match line.code {
+            Some(code) => self.command(number, code, &line),
+            None => {
+                if let Some(comment) = line.comment {
+                    self.comment(number, comment);
+                }
+            }
+        }
+    }
+
+    fn record_issues(&mut self, number: u64) {
+        for issue in &self.issues {
+            self.out.diagnostics_total += 1;
+            if self.out.diagnostics.len() < MAX_DIAGNOSTICS {
+                self.out.diagnostics.push(Diagnostic {
+                    line: number,
+                    column: issue.column,
+                    message: issue.kind.to_string(),
+                });
+            }
+        }
+    }
+
+    fn comment(&mut self, number: u64, comment: &[u8]) {
+        match self.meta.observe(comment) {
+            CommentEvent::LayerChange => {
+                self.started = true;
+                self.layers.marker();
+            }
+            CommentEvent::Feature(custom) => self.started |= !custom,
+            CommentEvent::LayerZ(z) => self.layers.marker_z(z),
+            CommentEvent::Setting("nozzle_diameter", v) => {
+                if let Some(d) = super::limits::first_number(v) {
+                    self.nozzle_hint(d, "nozzle_diameter setting", number);
+                }
+            }
+            CommentEvent::Setting("FLAVOR", v) if v.contains("RepRap") => {
+                self.interp.flavor = Flavor::RepRapFirmware;
+            }
+            _ => {}
+        }
+    }
+
+    fn nozzle_hint(&mut self, diameter_mm: f64, source: &str, line: u64) {
+        let known = self
+            .out
+            .nozzle_hints
+            .iter()
+            .any(|h| h.diameter_mm == diameter_mm);
+        if !known && self.out.nozzle_hints.len() < MAX_LISTED {
+            self.out.nozzle_hints.push(NozzleHint {
+                diameter_mm,
+                source: source.to_string(),
+                line,
+            });
+        }
+    }
+
+    fn command(&mut self, number: u64, code: Code, line: &Line<'_>) {
+        self.count_command(number, code);
+        if code.letter == b'M' && code.sub.is_none() {
+            self.machine_command(number, code, line);
+        } else if code.letter == b'M' && code.number == 862 && code.sub == Some(1) {
+            if let Some(d) = line.get(b'P') {
+                self.nozzle_hint(d, "M862.1", number);
+            }
+        }
+        self.actions.clear();
+        self.interp
+            .execute(line, &mut self.planner.limits, &mut self.actions);
+        if is_limit_command(code) {
+            // The interpreter applied the file's limits; the profile wins over them.
+            if let Some(p) = &self.profile {
+                p.apply(&mut self.planner.limits);
+            }
+        }
+        if let Some(f) = line
+            .get(b'F')
+            .filter(|f| f.is_finite() && code.letter == b'G')
+        {
+            self.max_feedrate = self.max_feedrate.max(f / 60.0);
+        }
+        if !self.actions.is_empty() {
+            self.apply_actions(number);
+        }
+    }
+
+    fn count_command(&mut self, number: u64, code: Code) {
+        if let Some(entry) = self.commands.get_mut(&code) {
+            entry.0 += 1;
+        } else if self.commands.len() < MAX_COMMANDS {
+            self.commands.insert(code, (1, number));
+        }
+    }
+
+    fn machine_command(&mut self, number: u64, code: Code, line: &Line<'_>) {
+        match code.number {
+            566 => self.interp.flavor = Flavor::RepRapFirmware,
+            201 | 203 | 204 | 205 => {}
+            0 | 1 | 25 | 125 | 600 | 601 => self.operator_pause(number, code),
+            _ => self.heat.observe(number, code, line, self.interp.tool),
+        }
+    }
+
+    fn operator_pause(&mut self, number: u64, code: Code) {
+        if self.out.operator_pauses.len() < MAX_LISTED {
+            self.out.operator_pauses.push(super::analysis::Wait {
+                line: number,
+                command: code.to_string(),
+                target_c: None,
+            });
+        }
+    }
+
+    fn apply_actions(&mut self, number: u64) {
+        let arc = self
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::ArcBounds { .. }));
+        for i in 0..self.actions.len() {
+            match self.actions[i] {
+                Action::Move {
+                    from,
+                    to,
+                    planned,
+                    fw_retract,
+                } => {
+                    self.movement(number, from, to, planned, arc);
+                    self.plan(&planned, fw_retract);
+                }
+                Action::ArcBounds {
+                    min,
+                    max,
+                    extruding,
+                } => {
+                    self.moves.extend(min, max, number);
+                    if extruding {
+                        self.extrusion.extend(min, max, number);
+                    }
+                }
+                Action::Dwell(seconds) => {
+                    self.flush();
+                    self.dwell += seconds;
+                }
+                Action::Sync => self.flush(),
+            }
+        }
+    }
+
+    fn movement(
+        &mut self,
+        number: u64,
+        from: [f64; 4],
+        to: [f64; 4],
+        planned: super::planner::Move,
+        arc: bool,
+    ) {
+        let de = planned.delta[E];
+        let xy_moved = planned.delta[0] != 0.0 || planned.delta[1] != 0.0;
+        let xyz_moved = xy_moved || planned.delta[2] != 0.0;
+        if de > 0.0 && xy_moved {
+            self.deposit(de);
+        }
+        if !arc && xyz_moved {
+            let (lo, hi) = corners(from, to);
+            self.moves.extend(lo, hi, number);
+            if de > 0.0 {
+                self.extrusion.extend(lo, hi, number);
+            }
+        }
+        if de > 0.0 && xyz_moved {
+            self.layers.extruding_at(to[2]);
+        }
+    }
+
+    fn deposit(&mut self, de: f64) {
+        let tool = self.interp.tool as usize;
+        let bucket = if self.started {
+            &mut self.filament
+        } else {
+            &mut self.prime_filament
+        };
+        if tool < 256 {
+            if bucket.len() <= tool {
+                bucket.resize(tool + 1, 0.0);
+            }
+            bucket[tool] += de;
+        }
+    }
+
+    /// Hands a move to the planner. The tag carries the layer and, in its
+    /// lowest bit, whether the move is a firmware retraction.
+    fn plan(&mut self, planned: &super::planner::Move, fw_retract: bool) {
+        let tag = (u64::from(self.layers.current()) << 1) | u64::from(fw_retract);
+        let (layers, fw_time) = (&mut self.layers, &mut self.fw_retract_time);
+        self.planner.push(planned, tag, &mut |t, dt| {
+            record_time(layers, fw_time, t, dt)
+        });
+    }
+
+    fn flush(&mut self) {
+        let (layers, fw_time) = (&mut self.layers, &mut self.fw_retract_time);
+        self.planner
+            .flush(&mut |t, dt| record_time(layers, fw_time, t, dt));
+    }
+
+    /// Ends the pass and returns the analysis.
+    pub fn finish(mut self, bytes: u64) -> Analysis {
+        self.flush();
+        let mut out = std::mem::take(&mut self.out);
+        out.bytes = bytes;
+        out.motion_time_s = self.layers.total_time();
+        out.dwell_time_s = self.dwell;
+        out.fw_retract_time_s = self.fw_retract_time;
+        out.estimated_time_s = out.motion_time_s + out.dwell_time_s;
+        self.fill_filament(&mut out);
+        out.extrusion_extents = self.extrusion.extents();
+        out.extrusion_extent_lines = self.extrusion.lines();
+        out.move_extents = self.moves.extents();
+        self.layers.fill(&mut out);
+        out.tools = self.tools_used();
+        out.max_feedrate_mm_s = self.max_feedrate;
+        (out.temperatures, out.heating_waits) = self.heat.finish();
+        out.slicer = self.meta.slicer;
+        out.thumbnails = self.meta.thumbnails;
+        out.objects = self.meta.objects;
+        out.commands = commands_sorted(self.commands);
+        out
+    }
+
+    /// Files without any layer or feature marker (Slic3r) have no start
+    /// G-code to set apart: everything they extrude counts.
+    fn fill_filament(&mut self, out: &mut Analysis) {
+        if !self.started {
+            std::mem::swap(&mut self.filament, &mut self.prime_filament);
+        }
+        out.prime_filament_mm = self.prime_filament.iter().sum();
+        out.filament_mm = self.filament.iter().map(|f| f.max(0.0)).collect();
+        let area = std::f64::consts::PI * (out.filament_diameter_mm / 2.0).powi(2);
+        out.filament_cm3 = out
+            .filament_mm
+            .iter()
+            .map(|mm| mm * area / 1000.0)
+            .collect();
+    }
+
+    fn tools_used(&self) -> Vec<u32> {
+        let mut tools: Vec<u32> = self
+            .filament
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| **f > 0.0)
+            .filter_map(|(t, _)| u32::try_from(t).ok())
+            .collect();
+        if tools.is_empty() {
+            tools.push(0);
+        }
+        tools
+    }
+}
+
+fn record_time(layers: &mut LayerTracker, fw_time: &mut f64, tag: u64, seconds: f64) {
+    if tag & 1 == 1 {
+        *fw_time += seconds;
+    }
+    layers.add_time(tag >> 1, seconds);
+}
+
+fn is_limit_command(code: Code) -> bool {
+    code.letter == b'M' && code.sub.is_none() && matches!(code.number, 201 | 203 | 204 | 205 | 566)
+}
+
+fn corners(from: [f64; 4], to: [f64; 4]) -> ([f64; 3], [f64; 3]) {
+    let lo = [from[0].min(to[0]), from[1].min(to[1]), from[2].min(to[2])];
+    let hi = [from[0].max(to[0]), from[1].max(to[1]), from[2].max(to[2])];
+    (lo, hi)
+}
+
+fn commands_sorted(commands: HashMap<Code, (u64, u64)>) -> Vec<CommandUse> {
+    let mut list: Vec<(Code, (u64, u64))> = commands.into_iter().collect();
+    list.sort_by_key(|(code, _)| *code);
+    list.into_iter()
+        .map(|(code, (count, first_line))| CommandUse {
+            command: code.to_string(),
+            count,
+            first_line,
+        })
+        .collect()
+}
