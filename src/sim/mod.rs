@@ -9,9 +9,14 @@
 pub mod faults;
 pub mod firmware;
 pub mod heater;
+pub mod host;
+mod link;
 pub mod motion;
+pub mod pty;
 pub mod serial_in;
+pub mod throttle;
 
 pub use faults::Faults;
 pub use firmware::{Firmware, FirmwareConfig, FirmwareState};
+pub use host::{spawn, spawn_with, SimConfig, SimError, SimHandle};
 pub use motion::{MotionModel, Position, SimpleMotion};
