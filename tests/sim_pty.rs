@@ -108,7 +108,7 @@ async fn streamed_lines_are_acknowledged_and_recorded_once() {
     .chain((0..30).map(|i| format!("G1 X{} E{i}", i % 7)))
     .collect();
     let sent = bodies.clone();
-    let transcript = in_thread(move || {
+    let (port, transcript) = in_thread(move || {
         let mut port = Port::open(&link);
         assert_eq!(
             port.next_line().as_deref(),
@@ -120,7 +120,7 @@ async fn streamed_lines_are_acknowledged_and_recorded_once() {
             port.send(&numbered(n as u32, body));
             transcript.extend(port.until_ok());
         }
-        transcript
+        (port, transcript)
     })
     .await;
     assert!(
@@ -136,6 +136,9 @@ async fn streamed_lines_are_acknowledged_and_recorded_once() {
     assert_eq!(printer.recorded_commands(), bodies);
     let record = std::fs::read_to_string(dir.path().join("printer0.gcode")).unwrap();
     assert_eq!(record.lines().collect::<Vec<_>>(), bodies);
+    printer.reset();
+    let banner = in_thread(move || port.next_line()).await;
+    assert_eq!(banner.as_deref(), Some("start"), "reset prints the banner");
     stop(printer).await;
     assert!(
         !dir.path().join("printer0").exists(),

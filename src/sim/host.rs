@@ -85,6 +85,8 @@ pub enum SimError {
 pub(super) struct Shared {
     recorded: Mutex<Vec<String>>,
     state: Mutex<FirmwareState>,
+    /// Signalled by [`SimHandle::reset`].
+    pub(super) reset: tokio::sync::Notify,
 }
 
 impl Shared {
@@ -130,6 +132,7 @@ where
     let shared = Arc::new(Shared {
         recorded: Mutex::new(Vec::new()),
         state: Mutex::new(FirmwareState::Running),
+        reset: tokio::sync::Notify::new(),
     });
     let engine = Engine::new(firmware, &config, clock, Arc::clone(&shared))?;
     let (stop, stopped) = watch::channel(false);
@@ -175,6 +178,13 @@ impl SimHandle {
             .state
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Power-cycles the board, as a real one resets when the port opens
+    /// (DTR), which a PTY cannot detect: banner again, queues, line number,
+    /// targets and position cleared, a halted board running again.
+    pub fn reset(&self) {
+        self.shared.reset.notify_one();
     }
 
     /// True once the task has ended (stopped or disconnected).

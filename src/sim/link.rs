@@ -167,6 +167,7 @@ pub(super) async fn run<M: MotionModel + Clone>(
     // and stays open for as long as the `AsyncFd` owns it.
     let master = unsafe { AsyncFd::register(master) }.map_err(|e| e.into_parts().1)?;
     let mut buffer = vec![0u8; 4096];
+    let shared = Arc::clone(&engine.shared);
     loop {
         engine.tick()?;
         if engine.firmware.state() == FirmwareState::Disconnected {
@@ -180,6 +181,7 @@ pub(super) async fn run<M: MotionModel + Clone>(
         tokio::select! {
             biased;
             _ = stop.changed() => return Ok(Exit::Stopped),
+            () = shared.reset.notified() => engine.firmware.reset(),
             ready = master.readable(), if budget > 0 => {
                 let mut guard = ready?;
                 let read = guard.try_io(|fd| read_some(fd.get_ref(), &mut buffer[..budget]));
