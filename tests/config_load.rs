@@ -98,7 +98,7 @@ fn invalid_printers_are_refused_naming_printer_and_field() {
             "printer \"mk3s-1\": build_volume: must be three positive numbers",
         ),
         (
-            with_printer(&format!("{base}")),
+            with_printer(base),
             "build_volume: must be three positive numbers",
         ),
         (
