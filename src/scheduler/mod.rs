@@ -1,1 +1,22 @@
-//! scheduler (to be written).
+//! Scheduling: which queued job runs on which printer.
+//!
+//! [`decide`] is a pure function of a [`Snapshot`] (the queue and every
+//! printer's capabilities and availability) returning [`Assignment`]s.
+//! [`can_any_print`] refuses, at submission, jobs no printer could ever print.
+//! [`mapping`] builds snapshot types from `config` and `store` data, and
+//! [`run`] holds the loop that applies decisions through the store. No SQL or
+//! HTTP lives here.
+
+mod decide;
+pub mod mapping;
+mod refusal;
+mod routing;
+pub mod run;
+mod snapshot;
+
+pub use decide::{decide, queue_order};
+pub use refusal::{can_any_print, Refusal};
+pub use routing::{can_print, mismatches, Mismatch};
+pub use snapshot::{
+    Assignment, Availability, Extents, JobNeeds, PrinterCaps, QueuedJob, Snapshot, ToolMaterial,
+};

@@ -1,0 +1,99 @@
+//! The `printers.toml` file as written: serde structs with optional fields.
+//! Nothing here is validated; see [`super::validate`].
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    #[serde(default)]
+    pub farm: RawFarm,
+    #[serde(default, rename = "printer")]
+    pub printers: Vec<RawPrinter>,
+}
+
+/// The `[farm]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFarm {
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+    pub data_dir: Option<String>,
+    pub max_upload_mb: Option<i64>,
+    pub requeue_limit: Option<i64>,
+}
+
+/// One `[[printer]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPrinter {
+    pub name: Spanned<String>,
+    pub port: Option<String>,
+    pub sim: Option<RawSim>,
+    pub baud: Option<i64>,
+    pub flow: Option<String>,
+    pub rx_buffer: Option<i64>,
+    pub build_volume: Option<Vec<f64>>,
+    pub min_position: Option<Vec<f64>>,
+    pub bounds_margin: Option<f64>,
+    pub nozzle_diameter: Option<f64>,
+    pub extruders: Option<i64>,
+    #[serde(default)]
+    pub materials: Vec<RawMaterial>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub max_hotend_temp: Option<f64>,
+    pub max_bed_temp: Option<f64>,
+    #[serde(default)]
+    pub motion: RawMotion,
+    #[serde(default)]
+    pub auto_eject: bool,
+    #[serde(default)]
+    pub scripts: RawScripts,
+    pub forbidden_commands: Option<Vec<String>>,
+}
+
+/// The `sim = { … }` inline table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSim {
+    pub speed: Option<f64>,
+    pub baud: Option<i64>,
+    pub latency_ms: Option<i64>,
+    #[serde(default)]
+    pub advanced_ok: bool,
+}
+
+/// One entry of `materials = [...]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMaterial {
+    pub material: String,
+    pub colour: Option<String>,
+}
+
+/// The `motion = { … }` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMotion {
+    pub max_feedrate: Option<Vec<f64>>,
+    pub max_acceleration: Option<Vec<f64>>,
+    pub acceleration: Option<f64>,
+    pub retract_acceleration: Option<f64>,
+    pub travel_acceleration: Option<f64>,
+    pub jerk: Option<Vec<f64>>,
+    pub junction_deviation: Option<f64>,
+}
+
+/// The `scripts = { … }` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawScripts {
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub pause: Option<String>,
+    pub resume: Option<String>,
+    pub cancel: Option<String>,
+}

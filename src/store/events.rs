@@ -1,0 +1,70 @@
+//! The append-only event log.
+
+use super::rows;
+use super::types::EventRecord;
+use super::{new_id, now_ms, Store, StoreError};
+use serde_json::Value;
+use sqlx::{Any, AnyConnection, Row};
+
+/// Appends one event inside the caller's transaction.
+pub(super) async fn append(
+    conn: &mut AnyConnection,
+    kind: &str,
+    printer: Option<&str>,
+    job: Option<&str>,
+    payload: Value,
+) -> Result<(), StoreError> {
+    sqlx::query::<Any>(
+        "INSERT INTO events (id, at, kind, printer, job, payload_json) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(new_id())
+    .bind(now_ms())
+    .bind(kind)
+    .bind(printer)
+    .bind(job)
+    .bind(payload.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn event(row: &sqlx::any::AnyRow) -> Result<EventRecord, StoreError> {
+    Ok(EventRecord {
+        id: row.try_get("id")?,
+        at: row.try_get("at")?,
+        kind: row.try_get("kind")?,
+        printer: row.try_get("printer")?,
+        job: row.try_get("job")?,
+        payload: rows::json(row, "payload_json")?,
+    })
+}
+
+impl Store {
+    /// Events at or after `since_ms`, oldest first, at most `limit`.
+    pub async fn list_events(
+        &self,
+        since_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        sqlx::query::<Any>("SELECT * FROM events WHERE at >= $1 ORDER BY id LIMIT $2")
+            .bind(since_ms)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(event)
+            .collect()
+    }
+
+    /// All events of one job, oldest first.
+    pub async fn job_events(&self, job_id: &str) -> Result<Vec<EventRecord>, StoreError> {
+        sqlx::query::<Any>("SELECT * FROM events WHERE job = $1 ORDER BY id")
+            .bind(job_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(event)
+            .collect()
+    }
+}

@@ -1,0 +1,209 @@
+//! Creating, reading and claiming jobs.
+
+use super::events;
+use super::rows::{self, FILE_KEY_COLUMNS, JOB_COLUMNS};
+use super::states::JobState;
+use super::types::{JobFilter, JobRecord, NewJob, QueuedJob};
+use super::{is_unique_violation, new_id, now_ms, Store, StoreError};
+use serde_json::{json, Value};
+use sqlx::{Any, AnyConnection};
+
+/// Everything needed to insert one job row.
+pub(super) struct JobInsert<'a> {
+    pub file_id: &'a str,
+    pub order_id: Option<&'a str>,
+    pub order_item_id: Option<&'a str>,
+    pub unit_index: i64,
+    pub personalisation: Option<&'a Value>,
+    pub priority: i64,
+    pub due_at: Option<i64>,
+    pub material: Option<&'a str>,
+    pub colour: Option<&'a str>,
+    pub required_tags: &'a [String],
+    pub owner_key_id: Option<&'a str>,
+}
+
+/// Inserts one queued job and its `created` event; returns the id.
+pub(super) async fn insert_job(
+    conn: &mut AnyConnection,
+    job: &JobInsert<'_>,
+) -> Result<String, StoreError> {
+    let id = new_id();
+    let tags = serde_json::to_string(job.required_tags).map_err(|e| StoreError::Invalid {
+        field: "required_tags",
+        detail: e.to_string(),
+    })?;
+    sqlx::query::<Any>(
+        "INSERT INTO jobs (id, file_id, order_id, order_item_id, unit_index, \
+         personalisation_json, state, priority, due_at, material, colour, required_tags_json, \
+         owner_key_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(&id)
+    .bind(job.file_id)
+    .bind(job.order_id)
+    .bind(job.order_item_id)
+    .bind(job.unit_index)
+    .bind(job.personalisation.map(Value::to_string))
+    .bind(job.priority)
+    .bind(job.due_at)
+    .bind(job.material)
+    .bind(job.colour)
+    .bind(tags)
+    .bind(job.owner_key_id)
+    .bind(now_ms())
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| missing_reference(e, "file", job.file_id))?;
+    let payload = json!({ "file_id": job.file_id, "unit_index": job.unit_index });
+    events::append(conn, "created", None, Some(&id), payload).await?;
+    Ok(id)
+}
+
+/// Turns a foreign-key failure into `NotFound` for the referenced row.
+pub(super) fn missing_reference(error: sqlx::Error, kind: &'static str, id: &str) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound {
+            kind,
+            id: id.to_owned(),
+        },
+        _ => StoreError::Database(error),
+    }
+}
+
+impl Store {
+    /// Creates `quantity` queued jobs for one file in one transaction; returns their ids.
+    pub async fn create_jobs(&self, new: &NewJob) -> Result<Vec<String>, StoreError> {
+        if new.quantity == 0 {
+            return Err(StoreError::Invalid {
+                field: "quantity",
+                detail: "must be at least 1".into(),
+            });
+        }
+        let mut tx = self.begin().await?;
+        let mut ids = Vec::with_capacity(new.quantity as usize);
+        for unit in 0..new.quantity {
+            let insert = JobInsert {
+                file_id: &new.file_id,
+                order_id: None,
+                order_item_id: None,
+                unit_index: i64::from(unit),
+                personalisation: new.personalisation.as_ref(),
+                priority: new.priority,
+                due_at: new.due_at,
+                material: new.material.as_deref(),
+                colour: new.colour.as_deref(),
+                required_tags: &new.required_tags,
+                owner_key_id: new.owner_key_id.as_deref(),
+            };
+            ids.push(insert_job(&mut tx, &insert).await?);
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// The job with this id.
+    pub async fn get_job(&self, id: &str) -> Result<JobRecord, StoreError> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs j WHERE j.id = $1");
+        let row = sqlx::query::<Any>(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                kind: "job",
+                id: id.to_owned(),
+            })?;
+        rows::job(&row)
+    }
+
+    /// Jobs matching the filter, newest first.
+    pub async fn list_jobs(&self, filter: &JobFilter) -> Result<Vec<JobRecord>, StoreError> {
+        let mut conditions = Vec::new();
+        let mut binds: Vec<String> = Vec::new();
+        if !filter.states.is_empty() {
+            let placeholders: Vec<String> = filter
+                .states
+                .iter()
+                .map(|state| {
+                    binds.push(state.as_str().to_owned());
+                    format!("${}", binds.len())
+                })
+                .collect();
+            conditions.push(format!("j.state IN ({})", placeholders.join(", ")));
+        }
+        for (column, value) in [
+            ("j.order_id", &filter.order_id),
+            ("j.owner_key_id", &filter.owner_key_id),
+        ] {
+            if let Some(value) = value {
+                binds.push(value.clone());
+                conditions.push(format!("{column} = ${}", binds.len()));
+            }
+        }
+        let where_clause = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs j {where_clause} ORDER BY j.id DESC LIMIT ${}",
+            binds.len() + 1
+        );
+        let mut query = sqlx::query::<Any>(&sql);
+        for value in binds {
+            query = query.bind(value);
+        }
+        query
+            .bind(filter.limit.unwrap_or(500))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(rows::job)
+            .collect()
+    }
+
+    /// All queued jobs with their files' routing keys: the scheduler's queue.
+    pub async fn queued_jobs(&self) -> Result<Vec<QueuedJob>, StoreError> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS}, {FILE_KEY_COLUMNS} FROM jobs j \
+             JOIN files f ON f.id = j.file_id WHERE j.state = 'queued' ORDER BY j.id"
+        );
+        sqlx::query::<Any>(&sql)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(QueuedJob {
+                    job: rows::job(row)?,
+                    file: rows::file_keys(row)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Atomically gives a queued job to a printer. Returns false when the job
+    /// is no longer queued or the printer already has an active job (the
+    /// database's unique index refuses a second one).
+    pub async fn claim_job(&self, job_id: &str, printer: &str) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        let updated = sqlx::query::<Any>(
+            "UPDATE jobs SET state = 'assigned', printer = $2 WHERE id = $1 AND state = 'queued'",
+        )
+        .bind(job_id)
+        .bind(printer)
+        .execute(&mut *tx)
+        .await;
+        let rows_affected = match updated {
+            Ok(result) => result.rows_affected(),
+            Err(e) if is_unique_violation(&e) => return Ok(false),
+            Err(e) => return Err(missing_reference(e, "printer", printer)),
+        };
+        if rows_affected == 0 {
+            return Ok(false);
+        }
+        let payload = json!({ "state": JobState::Assigned });
+        events::append(&mut tx, "claimed", Some(printer), Some(job_id), payload).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,283 @@
+//! Migrations, files, jobs from quantities, orders, catalogue and API keys.
+
+mod store_support;
+
+use printfarm::store::{
+    CatalogueEntry, ItemSource, JobFilter, JobState, NewJob, NewOrder, NewOrderItem, Role, Store,
+    StoreError,
+};
+use serde_json::json;
+use sqlx::Row;
+use store_support::{fresh_store, sample_file};
+
+#[tokio::test]
+async fn migrations_create_every_table_and_reapply_cleanly() {
+    let (store, dir) = fresh_store().await;
+    for table in [
+        "files",
+        "jobs",
+        "orders",
+        "order_items",
+        "catalogue",
+        "printers",
+        "events",
+        "api_keys",
+    ] {
+        let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+        let n: i64 = sqlx::query(&sql)
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+            .get("n");
+        assert!(n >= 0, "{table}");
+    }
+    store.close().await;
+    let again = Store::open_sqlite(&dir.path().join("farm.db"))
+        .await
+        .unwrap();
+    assert_eq!(again.list_printers().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn files_round_trip_with_routing_keys() {
+    let (store, _dir) = fresh_store().await;
+    let file = sample_file(&store).await;
+    assert_eq!(store.get_file(&file.id).await.unwrap(), file);
+    let found = store.find_file_by_sha256(&file.sha256).await.unwrap();
+    assert_eq!(found.map(|f| f.id), Some(file.id.clone()));
+    assert!(matches!(
+        store.get_file("nope").await,
+        Err(StoreError::NotFound { kind: "file", .. })
+    ));
+}
+
+#[tokio::test]
+async fn quantity_creates_that_many_queued_jobs() {
+    let (store, _dir) = fresh_store().await;
+    let file = sample_file(&store).await;
+    for quantity in [1u32, 3, 7] {
+        let new = NewJob {
+            file_id: file.id.clone(),
+            quantity,
+            priority: 5,
+            material: Some("PLA".into()),
+            required_tags: vec!["mk3s".into()],
+            ..NewJob::default()
+        };
+        let ids = store.create_jobs(&new).await.unwrap();
+        assert_eq!(ids.len(), quantity as usize);
+        for (unit, id) in ids.iter().enumerate() {
+            let job = store.get_job(id).await.unwrap();
+            assert_eq!(job.state, JobState::Queued);
+            assert_eq!(job.unit_index, unit as i64);
+            assert_eq!(job.required_tags, ["mk3s"]);
+            assert_eq!(job.priority, 5);
+        }
+    }
+    let queued = store.queued_jobs().await.unwrap();
+    assert_eq!(queued.len(), 11);
+    assert_eq!(queued[0].file, file.keys);
+    let zero = NewJob {
+        file_id: file.id,
+        quantity: 0,
+        ..NewJob::default()
+    };
+    assert!(matches!(
+        store.create_jobs(&zero).await,
+        Err(StoreError::Invalid { .. })
+    ));
+}
+
+#[tokio::test]
+async fn jobs_for_a_missing_file_are_refused_and_nothing_is_written() {
+    let (store, _dir) = fresh_store().await;
+    let new = NewJob {
+        file_id: "missing".into(),
+        quantity: 2,
+        ..NewJob::default()
+    };
+    assert!(matches!(
+        store.create_jobs(&new).await,
+        Err(StoreError::NotFound { kind: "file", .. })
+    ));
+    assert!(store
+        .list_jobs(&JobFilter::default())
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn order_items_become_jobs_with_personalisation_per_unit() {
+    let (store, _dir) = fresh_store().await;
+    let file = sample_file(&store).await;
+    let tag = sample_file(&store).await;
+    store
+        .upsert_catalogue_entry(&CatalogueEntry {
+            sku: "TAG-1".into(),
+            file_id: tag.id.clone(),
+            material: Some("PETG".into()),
+            colour: Some("red".into()),
+        })
+        .await
+        .unwrap();
+    let order = NewOrder {
+        external_id: Some("shop-1001".into()),
+        due_at: Some(1_900_000_000_000),
+        priority: 2,
+        items: vec![
+            NewOrderItem {
+                source: ItemSource::Sku("TAG-1".into()),
+                quantity: 3,
+                personalisation: Some(
+                    json!([{ "name": "Ann" }, { "name": "Bo" }, { "name": "Cy" }]),
+                ),
+                material: None,
+                colour: Some("blue".into()),
+            },
+            NewOrderItem {
+                source: ItemSource::File(file.id.clone()),
+                quantity: 2,
+                personalisation: Some(json!({ "text": "same" })),
+                material: Some("PLA".into()),
+                colour: None,
+            },
+        ],
+        ..NewOrder::default()
+    };
+    let created = store.create_order(&order).await.unwrap();
+    assert_eq!(created.job_ids.len(), 5);
+    let filter = JobFilter {
+        order_id: Some(created.order.id.clone()),
+        ..JobFilter::default()
+    };
+    let mut jobs = store.list_jobs(&filter).await.unwrap();
+    jobs.sort_by(|a, b| a.id.cmp(&b.id));
+    let seen: Vec<_> = jobs
+        .iter()
+        .map(|j| {
+            (
+                j.file_id == tag.id,
+                j.material.clone(),
+                j.colour.clone(),
+                j.personalisation.clone(),
+            )
+        })
+        .collect();
+    let petg = || Some("PETG".to_owned());
+    let blue = || Some("blue".to_owned());
+    assert_eq!(
+        seen,
+        vec![
+            (true, petg(), blue(), Some(json!({ "name": "Ann" }))),
+            (true, petg(), blue(), Some(json!({ "name": "Bo" }))),
+            (true, petg(), blue(), Some(json!({ "name": "Cy" }))),
+            (
+                false,
+                Some("PLA".into()),
+                None,
+                Some(json!({ "text": "same" }))
+            ),
+            (
+                false,
+                Some("PLA".into()),
+                None,
+                Some(json!({ "text": "same" }))
+            ),
+        ]
+    );
+    assert!(jobs
+        .iter()
+        .all(|j| j.due_at == Some(1_900_000_000_000) && j.priority == 2));
+    assert_eq!(
+        store.get_order(&created.order.id).await.unwrap(),
+        created.order
+    );
+}
+
+#[tokio::test]
+async fn orders_are_all_or_nothing() {
+    let (store, _dir) = fresh_store().await;
+    let file = sample_file(&store).await;
+    let item = |source| NewOrderItem {
+        source,
+        quantity: 2,
+        personalisation: None,
+        material: None,
+        colour: None,
+    };
+    let order = NewOrder {
+        items: vec![
+            item(ItemSource::File(file.id.clone())),
+            item(ItemSource::Sku("NOPE".into())),
+        ],
+        ..NewOrder::default()
+    };
+    assert!(matches!(
+        store.create_order(&order).await,
+        Err(StoreError::NotFound { kind: "sku", .. })
+    ));
+    assert!(store
+        .list_jobs(&JobFilter::default())
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_shop_cannot_submit_the_same_external_order_twice() {
+    let (store, _dir) = fresh_store().await;
+    let file = sample_file(&store).await;
+    let (key, _) = store.create_api_key(Role::Shop, "etsy").await.unwrap();
+    let order = NewOrder {
+        external_id: Some("E-1".into()),
+        owner_key_id: Some(key.id.clone()),
+        items: vec![NewOrderItem {
+            source: ItemSource::File(file.id),
+            quantity: 1,
+            personalisation: None,
+            material: None,
+            colour: None,
+        }],
+        ..NewOrder::default()
+    };
+    store.create_order(&order).await.unwrap();
+    assert!(matches!(
+        store.create_order(&order).await,
+        Err(StoreError::Duplicate(_))
+    ));
+    let mine = JobFilter {
+        owner_key_id: Some(key.id),
+        ..JobFilter::default()
+    };
+    assert_eq!(store.list_jobs(&mine).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn api_keys_are_stored_hashed_and_looked_up_by_key() {
+    let (store, _dir) = fresh_store().await;
+    let mut issued = Vec::new();
+    for (role, label) in [
+        (Role::Operator, "ops"),
+        (Role::Technician, "tech"),
+        (Role::Shop, "shop"),
+    ] {
+        let (record, key) = store.create_api_key(role, label).await.unwrap();
+        assert_eq!(key.len(), 64);
+        issued.push((record, key));
+    }
+    for (record, key) in &issued {
+        let found = store.lookup_api_key(key).await.unwrap();
+        assert_eq!(found.as_ref(), Some(record));
+        let stored: String = sqlx::query("SELECT key_sha256 FROM api_keys WHERE id = $1")
+            .bind(&record.id)
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+            .get("key_sha256");
+        assert_ne!(&stored, key);
+        assert_eq!(stored.len(), 64);
+    }
+    assert_eq!(store.lookup_api_key(&"0".repeat(64)).await.unwrap(), None);
+    assert_eq!(store.list_api_keys().await.unwrap().len(), 3);
+}
