@@ -21,6 +21,7 @@ struct Shared {
     accepted: Vec<String>,
     corrupt_line: Option<u32>,
     hold: bool,
+    hold_from: Option<u32>,
     held_oks: usize,
     outgoing: Vec<u8>,
     drop_now: bool,
@@ -91,6 +92,11 @@ impl Responder {
                 s.outgoing.extend_from_slice(oks.as_bytes());
             }
         });
+    }
+
+    /// Holds back the `ok`s of line `n` and later.
+    pub fn hold_from_line(&self, n: u32) {
+        self.with(|s| s.hold_from = Some(n));
     }
 
     /// Sends these lines to the host.
@@ -200,7 +206,8 @@ fn answer(s: &mut Shared, text: String) {
         _ => "ok\n",
     };
     s.accepted.push(command);
-    if s.hold && reply == "ok\n" {
+    let hold = s.hold || s.hold_from.is_some_and(|h| number >= h);
+    if hold && reply == "ok\n" {
         s.held_oks += 1;
     } else {
         s.outgoing.extend_from_slice(reply.as_bytes());
