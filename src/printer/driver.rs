@@ -1,0 +1,220 @@
+//! The printer task: opens the port, runs sessions, reconnects with backoff,
+//! and turns link events into status and [`PrinterEvent`]s.
+
+use super::handle::Request;
+use super::job::ActiveJob;
+use super::session::SessionEnd;
+use super::types::{JobStats, PrinterConfig, PrinterEvent, PrinterState, PrinterStatus};
+use crate::protocol::{Link, LinkEvent, LinkStats};
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::time::Instant;
+use tokio_serial::SerialPortBuilderExt;
+
+/// Progress events are sent at most this often.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+/// State of one printer task.
+pub(crate) struct Driver {
+    pub config: PrinterConfig,
+    pub requests: mpsc::Receiver<Request>,
+    pub status: watch::Sender<PrinterStatus>,
+    events: broadcast::Sender<PrinterEvent>,
+    pub job: Option<ActiveJob>,
+    pub origin: Instant,
+    job_started: Instant,
+    stats_at_start: LinkStats,
+    last_progress_event: Instant,
+}
+
+impl Driver {
+    pub fn new(
+        config: PrinterConfig,
+        requests: mpsc::Receiver<Request>,
+        status: watch::Sender<PrinterStatus>,
+        events: broadcast::Sender<PrinterEvent>,
+    ) -> Self {
+        let origin = Instant::now();
+        Driver {
+            config,
+            requests,
+            status,
+            events,
+            job: None,
+            origin,
+            job_started: origin,
+            stats_at_start: LinkStats::default(),
+            last_progress_event: origin,
+        }
+    }
+
+    /// Time since the task started: the link's clock.
+    pub fn now(&self) -> Duration {
+        self.origin.elapsed()
+    }
+
+    /// Opens the port, runs a session, and starts over after a backoff.
+    pub async fn run(mut self) {
+        let mut backoff = self.config.reconnect_min;
+        loop {
+            self.set_state(PrinterState::Connecting);
+            let opened = tokio_serial::new(self.config.port.to_string_lossy(), self.config.baud)
+                .open_native_async();
+            let reason = match opened {
+                Ok(mut port) => {
+                    backoff = self.config.reconnect_min;
+                    match self.session(&mut port).await {
+                        SessionEnd::Shutdown => return,
+                        SessionEnd::Disconnected(reason) => reason,
+                    }
+                }
+                Err(e) => format!("cannot open {}: {e}", self.config.port.display()),
+            };
+            tracing::warn!(port = %self.config.port.display(), %reason, "printer disconnected");
+            self.status
+                .send_modify(|s| s.last_error = Some(reason.clone()));
+            self.set_state(PrinterState::Disconnected);
+            self.fail_job(format!("disconnected: {reason}"), true);
+            if !self.wait_before_reconnect(backoff).await {
+                return;
+            }
+            backoff = (backoff * 2).min(self.config.reconnect_max);
+        }
+    }
+
+    /// Refuses requests while disconnected; false when every handle is gone.
+    async fn wait_before_reconnect(&mut self, backoff: Duration) -> bool {
+        let until = Instant::now() + backoff;
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep_until(until) => return true,
+                request = self.requests.recv() => match request {
+                    Some(request) => self.refuse(request),
+                    None => return false,
+                },
+            }
+        }
+    }
+
+    pub fn state(&self) -> PrinterState {
+        self.status.borrow().state
+    }
+
+    pub fn set_state(&mut self, state: PrinterState) {
+        if self.state() != state {
+            self.status.send_modify(|s| s.state = state);
+            self.emit(PrinterEvent::StateChanged(state));
+        }
+    }
+
+    pub fn emit(&self, event: PrinterEvent) {
+        let _ = self.events.send(event); // nobody listening is fine
+    }
+
+    /// Reacts to one link event; `Err` ends the session.
+    pub fn on_link_event(&mut self, event: LinkEvent, link: &mut Link) -> Result<(), SessionEnd> {
+        match event {
+            LinkEvent::Connected { firmware, .. } => {
+                tracing::info!(port = %self.config.port.display(), %firmware, "printer connected");
+                self.status.send_modify(|s| s.firmware = Some(firmware));
+                self.set_state(PrinterState::Idle);
+            }
+            LinkEvent::Temperatures(t) => {
+                self.status
+                    .send_modify(|s| s.temperatures = Some(t.clone()));
+                self.emit(PrinterEvent::Temperatures(t));
+            }
+            LinkEvent::Acked { tag } => self.on_acked(tag),
+            LinkEvent::HostAction(action) => self.on_host_action(&action.name, link),
+            LinkEvent::Error {
+                fatal: true,
+                message,
+            } => {
+                self.status
+                    .send_modify(|s| s.last_error = Some(message.clone()));
+                self.set_state(PrinterState::Error);
+                self.fail_job(message, true);
+            }
+            LinkEvent::Error {
+                fatal: false,
+                message,
+            } => {
+                tracing::warn!(%message, "firmware error");
+                self.status.send_modify(|s| s.last_error = Some(message));
+            }
+            LinkEvent::Reset => {
+                self.set_state(PrinterState::Connecting);
+                self.fail_job("printer reset".to_owned(), true);
+            }
+            LinkEvent::Lost => {
+                return Err(SessionEnd::Disconnected("printer stopped answering".into()))
+            }
+            LinkEvent::Busy(text) | LinkEvent::Echo(text) => tracing::debug!(%text, "printer says"),
+        }
+        Ok(())
+    }
+
+    fn on_acked(&mut self, line: u64) {
+        let elapsed = self.job_started.elapsed();
+        let Some(job) = self.job.as_mut() else { return };
+        job.acked(line, elapsed);
+        let progress = job.progress.clone();
+        self.status.send_modify(|s| s.job = Some(progress.clone()));
+        if self.last_progress_event.elapsed() >= PROGRESS_EVERY {
+            self.last_progress_event = Instant::now();
+            self.emit(PrinterEvent::Progress(progress));
+        }
+    }
+
+    /// Remembers where a job starts, for its counters.
+    pub fn job_started(&mut self, job: ActiveJob, link: &Link) {
+        self.job_started = Instant::now();
+        self.stats_at_start = link.stats();
+        self.status
+            .send_modify(|s| s.job = Some(job.progress.clone()));
+        self.job = Some(job);
+        self.set_state(PrinterState::Printing);
+    }
+
+    /// Ends the job when every line was read and acknowledged.
+    pub fn finish_if_done(&mut self, link: &Link) {
+        let done = self
+            .job
+            .as_ref()
+            .is_some_and(|j| j.source_done && !j.paused && link.is_idle());
+        if !done {
+            return;
+        }
+        let Some(job) = self.job.take() else { return };
+        let now = link.stats();
+        let stats = JobStats {
+            lines_sent: now.lines_sent - self.stats_at_start.lines_sent,
+            bytes_sent: now.bytes_sent - self.stats_at_start.bytes_sent,
+            resends: now.resends - self.stats_at_start.resends,
+            duration: self.job_started.elapsed(),
+        };
+        self.emit(PrinterEvent::Progress(job.progress.clone()));
+        self.status.send_modify(|s| s.job = None);
+        self.set_state(PrinterState::Idle);
+        self.emit(PrinterEvent::JobFinished {
+            job_id: job.id,
+            stats,
+        });
+    }
+
+    /// Fails the running job, if any.
+    pub fn fail_job(&mut self, reason: String, printer_caused: bool) {
+        let Some(job) = self.job.take() else { return };
+        tracing::warn!(job = job.id, %reason, "job failed");
+        self.status.send_modify(|s| s.job = None);
+        if matches!(self.state(), PrinterState::Printing | PrinterState::Paused) {
+            self.set_state(PrinterState::Idle);
+        }
+        self.emit(PrinterEvent::JobFailed {
+            job_id: job.id,
+            reason,
+            printer_caused,
+            last_acked_line: job.progress.last_acked_line,
+        });
+    }
+}
