@@ -2,6 +2,7 @@
 //! arguments and a `run` function. `main.rs` only dispatches.
 
 pub mod analyze;
+mod analyze_table;
 pub mod print;
 pub mod serve;
 pub mod sim;

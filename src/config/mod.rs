@@ -6,6 +6,7 @@
 //! field, e.g. `printers.toml:12: printer "mk3s-1": build_volume: must be
 //! three positive numbers`.
 
+mod gcode_profile;
 mod profile;
 mod raw;
 mod validate;

@@ -150,8 +150,10 @@ fn tools(a: &Analysis, p: &CheckProfile, out: &mut Vec<Violation>) {
         let line = a
             .commands
             .iter()
-            .find(|c| c.command.starts_with('T'))
-            .map_or(0, |c| c.first_line);
+            .filter(|c| missing.contains(&c.command))
+            .map(|c| c.first_line)
+            .min()
+            .unwrap_or(0);
         out.push(Violation {
             kind: ViolationKind::MissingTool,
             line,

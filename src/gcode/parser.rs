@@ -140,8 +140,9 @@ fn decimal_value(int_part: &[u8], frac_part: &[u8]) -> f64 {
 /// `N123`: the optional line number.
 fn line_number(i: &[u8]) -> IResult<&[u8], Option<u32>> {
     let (rest, _) = nom::bytes::complete::tag_no_case("N").parse(i)?;
+    let rest = rest.strip_prefix(b"+").unwrap_or(rest);
     let (rest, ds) = digits(rest)?;
-    if rest.first() == Some(&b'.') {
+    if matches!(rest, [b'.', d, ..] if d.is_ascii_digit()) {
         return fail(i); // `N0.1` is a word, not a line number
     }
     Ok((rest, to_u32(ds)))
@@ -413,6 +414,14 @@ fn word_value<'a>(
             }
         },
         Some(b'0'..=b'9' | b'.' | b'+' | b'-') => match number(spaced) {
+            Ok((r, _)) if matches!(r, [b'.', d, ..] if d.is_ascii_digit()) => {
+                // A version such as `M115 U3.11.0` is text, not a number.
+                let end = spaced
+                    .iter()
+                    .position(|b| !(b.is_ascii_digit() || *b == b'.'))
+                    .unwrap_or(spaced.len());
+                (&spaced[end..], Value::Text(&spaced[..end]))
+            }
             Ok((r, v)) => (r, Value::Number(v)),
             Err(_) => {
                 issues.push(ParseIssue {

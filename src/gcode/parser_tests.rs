@@ -83,6 +83,13 @@ fn dotted_codes_and_quoted_strings() {
 }
 
 #[test]
+fn version_numbers_are_text() {
+    let (l, issues) = parse("M115 U3.11.0 ; tell printer latest fw version");
+    assert!(issues.is_empty(), "{issues:?}");
+    assert_eq!(l.word(b'U').map(|w| w.value), Some(Value::Text(b"3.11.0")));
+}
+
+#[test]
 fn free_text_arguments() {
     for (src, want) in [
         ("M117 Hello World 42", "Hello World 42"),
