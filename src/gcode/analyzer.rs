@@ -1,21 +1,19 @@
 //! The analyser: streams lines through the parser, the interpreter and the
 //! planner, and gathers an [`Analysis`].
 
-use super::analysis::{Analysis, CommandUse, Diagnostic, NozzleHint};
+use super::analysis::{Analysis, Diagnostic, NozzleHint};
 use super::interp::{Action, Flavor, Interpreter};
 use super::limits::{LimitOverrides, MachineLimits, E};
 use super::line::{Code, Line};
 use super::metadata::{CommentEvent, Metadata};
 use super::parser::{parse_line, IssueKind, ParseIssue};
-use super::planner::Planner;
+use super::plan_worker::{PlanOp, PlanWorker};
 use super::prescan::SlicerSettings;
+use super::tracking::CommandCounter;
 use super::tracking::{Bounds, Heat, LayerTracker};
-use std::collections::HashMap;
 
 /// Diagnostics kept in full; the rest are only counted.
 const MAX_DIAGNOSTICS: usize = 200;
-/// Distinct commands tracked.
-const MAX_COMMANDS: usize = 1024;
 /// Waits and hints kept.
 const MAX_LISTED: usize = 1000;
 
@@ -31,7 +29,8 @@ pub struct AnalyzeOptions {
 /// Streaming analyser. Feed it lines, then call [`Analyzer::finish`].
 pub struct Analyzer {
     interp: Interpreter,
-    planner: Planner,
+    limits: MachineLimits,
+    planner: PlanWorker,
     profile: Option<LimitOverrides>,
     meta: Metadata,
     actions: Vec<Action>,
@@ -43,10 +42,9 @@ pub struct Analyzer {
     filament: Vec<f64>,
     prime_filament: Vec<f64>,
     started: bool,
-    fw_retract_time: f64,
     dwell: f64,
     max_feedrate: f64,
-    commands: HashMap<Code, (u64, u64)>,
+    commands: CommandCounter,
     out: Analysis,
 }
 
@@ -72,7 +70,8 @@ impl Analyzer {
         };
         Analyzer {
             interp,
-            planner: Planner::new(limits),
+            planner: PlanWorker::start(limits.clone()),
+            limits,
             profile: options.limits.clone(),
             meta: Metadata::default(),
             actions: Vec::with_capacity(64),
@@ -84,10 +83,9 @@ impl Analyzer {
             filament: vec![0.0],
             prime_filament: vec![0.0],
             started: false,
-            fw_retract_time: 0.0,
             dwell: 0.0,
             max_feedrate: 0.0,
-            commands: HashMap::new(),
+            commands: CommandCounter::default(),
             out,
         }
     }
@@ -174,12 +172,14 @@ impl Analyzer {
         }
         self.actions.clear();
         self.interp
-            .execute(line, &mut self.planner.limits, &mut self.actions);
+            .execute(line, &mut self.limits, &mut self.actions);
         if is_limit_command(code) {
             // The interpreter applied the file's limits; the profile wins over them.
             if let Some(p) = &self.profile {
-                p.apply(&mut self.planner.limits);
+                p.apply(&mut self.limits);
             }
+            self.planner
+                .send(PlanOp::Limits(Box::new(self.limits.clone())));
         }
         if let Some(f) = line
             .get(b'F')
@@ -193,11 +193,7 @@ impl Analyzer {
     }
 
     fn count_command(&mut self, number: u64, code: Code) {
-        if let Some(entry) = self.commands.get_mut(&code) {
-            entry.0 += 1;
-        } else if self.commands.len() < MAX_COMMANDS {
-            self.commands.insert(code, (1, number));
-        }
+        self.commands.count(number, code);
     }
 
     fn machine_command(&mut self, number: u64, code: Code, line: &Line<'_>) {
@@ -299,39 +295,34 @@ impl Analyzer {
     /// lowest bit, whether the move is a firmware retraction.
     fn plan(&mut self, planned: &super::planner::Move, fw_retract: bool) {
         let tag = (u64::from(self.layers.current()) << 1) | u64::from(fw_retract);
-        let (layers, fw_time) = (&mut self.layers, &mut self.fw_retract_time);
-        self.planner.push(planned, tag, &mut |t, dt| {
-            record_time(layers, fw_time, t, dt)
-        });
+        self.planner.send(PlanOp::Push(*planned, tag));
     }
 
     fn flush(&mut self) {
-        let (layers, fw_time) = (&mut self.layers, &mut self.fw_retract_time);
-        self.planner
-            .flush(&mut |t, dt| record_time(layers, fw_time, t, dt));
+        self.planner.send(PlanOp::Flush);
     }
 
     /// Ends the pass and returns the analysis.
     pub fn finish(mut self, bytes: u64) -> Analysis {
-        self.flush();
+        let times = self.planner.finish();
         let mut out = std::mem::take(&mut self.out);
         out.bytes = bytes;
-        out.motion_time_s = self.layers.total_time();
+        out.motion_time_s = times.total;
         out.dwell_time_s = self.dwell;
-        out.fw_retract_time_s = self.fw_retract_time;
+        out.fw_retract_time_s = times.fw_retract;
         out.estimated_time_s = out.motion_time_s + out.dwell_time_s;
         self.fill_filament(&mut out);
         out.extrusion_extents = self.extrusion.extents();
         out.extrusion_extent_lines = self.extrusion.lines();
         out.move_extents = self.moves.extents();
-        self.layers.fill(&mut out);
+        self.layers.fill(&mut out, &times.per_layer);
         out.tools = self.tools_used();
         out.max_feedrate_mm_s = self.max_feedrate;
         (out.temperatures, out.heating_waits) = self.heat.finish();
         out.slicer = self.meta.slicer;
         out.thumbnails = self.meta.thumbnails;
         out.objects = self.meta.objects;
-        out.commands = commands_sorted(self.commands);
+        out.commands = self.commands.into_sorted();
         out
     }
 
@@ -366,13 +357,6 @@ impl Analyzer {
     }
 }
 
-fn record_time(layers: &mut LayerTracker, fw_time: &mut f64, tag: u64, seconds: f64) {
-    if tag & 1 == 1 {
-        *fw_time += seconds;
-    }
-    layers.add_time(tag >> 1, seconds);
-}
-
 fn is_limit_command(code: Code) -> bool {
     code.letter == b'M' && code.sub.is_none() && matches!(code.number, 201 | 203 | 204 | 205 | 566)
 }
@@ -381,16 +365,4 @@ fn corners(from: [f64; 4], to: [f64; 4]) -> ([f64; 3], [f64; 3]) {
     let lo = [from[0].min(to[0]), from[1].min(to[1]), from[2].min(to[2])];
     let hi = [from[0].max(to[0]), from[1].max(to[1]), from[2].max(to[2])];
     (lo, hi)
-}
-
-fn commands_sorted(commands: HashMap<Code, (u64, u64)>) -> Vec<CommandUse> {
-    let mut list: Vec<(Code, (u64, u64))> = commands.into_iter().collect();
-    list.sort_by_key(|(code, _)| *code);
-    list.into_iter()
-        .map(|(code, (count, first_line))| CommandUse {
-            command: code.to_string(),
-            count,
-            first_line,
-        })
-        .collect()
 }

@@ -12,6 +12,7 @@ pub mod limits;
 pub mod line;
 pub mod metadata;
 pub mod parser;
+mod plan_worker;
 pub mod planner;
 pub mod prescan;
 pub mod reader;

@@ -4,7 +4,7 @@
 //! column where it happened, and parsing goes on after it.
 
 use super::line::{checksum, Checksum, Code, Line, Value, Word};
-use nom::bytes::complete::{take_till, take_while, take_while1};
+use nom::bytes::complete::{take_till, take_while1};
 use nom::{IResult, Parser};
 use std::fmt;
 
@@ -78,7 +78,8 @@ fn is_blank(b: u8) -> bool {
 }
 
 fn blanks(i: &[u8]) -> IResult<&[u8], &[u8]> {
-    take_while(is_blank).parse(i)
+    let n = i.iter().position(|b| !is_blank(*b)).unwrap_or(i.len());
+    Ok((&i[n..], &i[..n]))
 }
 
 fn digits(i: &[u8]) -> IResult<&[u8], &[u8]> {
@@ -93,48 +94,59 @@ fn to_u32(ds: &[u8]) -> Option<u32> {
 }
 
 /// A decimal number: `[+-]? digits? (. digits?)?` with at least one digit.
-/// No exponent: in G-code `E` is a word letter.
+/// No exponent: in G-code `E` is a word letter. A nom parser written over
+/// the bytes in one pass: it is the hottest function of the whole analysis.
 pub fn number(i: &[u8]) -> IResult<&[u8], f64> {
-    let (rest, sign) = take_while(|b| b == b'+' || b == b'-').parse(i)?;
-    if sign.len() > 1 {
-        return Err(nom::Err::Error(nom::error::Error::new(
-            i,
-            nom::error::ErrorKind::Digit,
-        )));
-    }
-    let (rest, int_part) = take_while(|b: u8| b.is_ascii_digit()).parse(rest)?;
-    let (rest, frac_part) = match rest.first() {
-        Some(b'.') => take_while(|b: u8| b.is_ascii_digit()).parse(&rest[1..])?,
-        _ => (rest, &rest[..0]),
+    let (negative, mut pos) = match i.first() {
+        Some(b'-') => (true, 1),
+        Some(b'+') => (false, 1),
+        _ => (false, 0),
     };
-    if int_part.is_empty() && frac_part.is_empty() {
+    let start = pos;
+    let mut mantissa: u64 = 0;
+    let mut int_digits = 0usize;
+    while let Some(d) = i.get(pos).map(|b| b.wrapping_sub(b'0')).filter(|d| *d < 10) {
+        mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
+        int_digits += 1;
+        pos += 1;
+    }
+    let mut frac_digits = 0usize;
+    if i.get(pos) == Some(&b'.') {
+        pos += 1;
+        while let Some(d) = i.get(pos).map(|b| b.wrapping_sub(b'0')).filter(|d| *d < 10) {
+            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
+            frac_digits += 1;
+            pos += 1;
+        }
+    }
+    if int_digits + frac_digits == 0 {
         return Err(nom::Err::Error(nom::error::Error::new(
             i,
             nom::error::ErrorKind::Digit,
         )));
     }
-    let value = decimal_value(int_part, frac_part);
-    Ok((rest, if sign == b"-" { -value } else { value }))
+    let value = if int_digits + frac_digits <= 15 {
+        // Exact: both operands are exact and the division rounds once.
+        mantissa as f64 / POW10[frac_digits]
+    } else {
+        slow_decimal(&i[start..pos])
+    };
+    Ok((&i[pos..], if negative { -value } else { value }))
 }
 
-/// Exact for up to 15 significant digits; falls back to the standard parser beyond.
-fn decimal_value(int_part: &[u8], frac_part: &[u8]) -> f64 {
-    const POW10: [f64; 16] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-    ];
-    if int_part.len() + frac_part.len() <= 15 {
-        let mant = int_part
-            .iter()
-            .chain(frac_part)
-            .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
-        return mant as f64 / POW10[frac_part.len()];
-    }
-    let mut s = String::with_capacity(int_part.len() + frac_part.len() + 2);
-    s.push('0');
-    s.extend(int_part.iter().map(|&b| b as char));
-    s.push('.');
-    s.extend(frac_part.iter().map(|&b| b as char));
-    s.parse().unwrap_or(0.0)
+const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// Numbers with more than 15 digits go through the standard parser.
+fn slow_decimal(digits: &[u8]) -> f64 {
+    let text: String = digits.iter().map(|&b| b as char).collect();
+    let text = if text.starts_with('.') {
+        format!("0{text}")
+    } else {
+        text
+    };
+    text.trim_end_matches('.').parse().unwrap_or(0.0)
 }
 
 /// `N123`: the optional line number.
@@ -414,7 +426,7 @@ fn word_value<'a>(
             }
         },
         Some(b'0'..=b'9' | b'.' | b'+' | b'-') => match number(spaced) {
-            Ok((r, _)) if matches!(r, [b'.', d, ..] if d.is_ascii_digit()) => {
+            Ok(([b'.', d, ..], _)) if d.is_ascii_digit() => {
                 // A version such as `M115 U3.11.0` is text, not a number.
                 let end = spaced
                     .iter()

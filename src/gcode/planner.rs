@@ -161,7 +161,7 @@ impl Planner {
         let vmax_junction =
             self.junction_speed(cruise, safe_feedrate, &axis_feedrate, unit, acceleration);
         let v_allowable = max_allowable_speed(-acceleration, safe_feedrate, distance);
-        let mut block = Block {
+        let block = Block {
             distance,
             acceleration,
             cruise,
@@ -171,10 +171,10 @@ impl Planner {
             safe_feedrate,
             nominal_length: cruise <= v_allowable,
             recalculate: true,
+            // Computed when the block is timed: it is flagged for recalculation.
             trapezoid: Trapezoid::default(),
             tag,
         };
-        block.trapezoid = trapezoid(&block);
         self.prev = Previous {
             axis_feedrate,
             feedrate: cruise,

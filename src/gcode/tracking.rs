@@ -1,12 +1,12 @@
 //! Small accumulators the analyser uses: bounds, layers, temperatures.
 
 use super::analysis::{
-    Analysis, ExtentLines, Extents, Layer, TemperatureRequest, Temperatures, Wait,
+    Analysis, CommandUse, ExtentLines, Extents, Layer, TemperatureRequest, Temperatures, Wait,
 };
 use super::line::{Code, Line};
 
 /// Layers kept in detail (a vase file can have thousands; a bad file millions).
-const MAX_LAYERS: usize = 100_000;
+pub const MAX_LAYERS: usize = 100_000;
 
 /// Running min/max box with the lines where each side was reached.
 #[derive(Debug, Clone, Default)]
@@ -52,8 +52,6 @@ pub struct LayerTracker {
     markers: bool,
     current: u32,
     z: Vec<f64>,
-    times: Vec<f64>,
-    total: f64,
 }
 
 impl LayerTracker {
@@ -99,27 +97,8 @@ impl LayerTracker {
         self.current
     }
 
-    /// Adds planned time to a layer.
-    pub fn add_time(&mut self, layer: u64, seconds: f64) {
-        self.total += seconds;
-        let Ok(i) = usize::try_from(layer) else {
-            return;
-        };
-        if i < MAX_LAYERS + 1 {
-            if self.times.len() <= i {
-                self.times.resize(i + 1, 0.0);
-            }
-            self.times[i] += seconds;
-        }
-    }
-
-    /// All planned time.
-    pub fn total_time(&self) -> f64 {
-        self.total
-    }
-
     /// Writes layer count, heights and details into the analysis.
-    pub fn fill(&self, out: &mut Analysis) {
+    pub fn fill(&self, out: &mut Analysis, times: &[f64]) {
         out.layers = self.current;
         let zs: Vec<f64> = self
             .z
@@ -131,11 +110,11 @@ impl LayerTracker {
             .enumerate()
             .map(|(i, z)| Layer {
                 z: *z,
-                time_s: self.times.get(i + 1).copied().unwrap_or(0.0),
+                time_s: times.get(i + 1).copied().unwrap_or(0.0),
             })
             .collect();
         if let Some(first) = out.layer_details.first_mut() {
-            first.time_s += self.times.first().copied().unwrap_or(0.0);
+            first.time_s += times.first().copied().unwrap_or(0.0);
             out.first_layer_height_mm = Some(round3(first.z));
         }
         out.layer_height_mm = most_common_step(&zs);
@@ -225,4 +204,75 @@ fn hotend_slot(list: &mut Vec<TemperatureRequest>, tool: u32) -> &mut Temperatur
         }
     };
     &mut list[at]
+}
+
+/// Plain G and M codes below this number are counted in arrays.
+const DIRECT_CODES: usize = 1024;
+/// Distinct other commands tracked (a bad file could name millions).
+const MAX_OTHER_COMMANDS: usize = 1024;
+
+/// Counts each distinct command and its first line. Plain `G`/`M` codes,
+/// the common case on every line, index an array; the rest use a map.
+#[derive(Debug, Clone)]
+pub struct CommandCounter {
+    direct: Vec<(u64, u64)>,
+    other: std::collections::HashMap<Code, (u64, u64)>,
+}
+
+impl Default for CommandCounter {
+    fn default() -> Self {
+        CommandCounter {
+            direct: vec![(0, 0); 2 * DIRECT_CODES],
+            other: Default::default(),
+        }
+    }
+}
+
+impl CommandCounter {
+    /// Counts one use of `code` on `line`.
+    pub fn count(&mut self, line: u64, code: Code) {
+        let slot = match (code.letter, code.sub) {
+            (b'G', None) => Some(0),
+            (b'M', None) => Some(DIRECT_CODES),
+            _ => None,
+        };
+        let entry = match slot {
+            Some(base) if (code.number as usize) < DIRECT_CODES => {
+                &mut self.direct[base + code.number as usize]
+            }
+            _ => {
+                let full = self.other.len() >= MAX_OTHER_COMMANDS;
+                if full && !self.other.contains_key(&code) {
+                    return;
+                }
+                self.other.entry(code).or_insert((0, 0))
+            }
+        };
+        if entry.0 == 0 {
+            entry.1 = line;
+        }
+        entry.0 += 1;
+    }
+
+    /// Every command seen, sorted by code.
+    pub fn into_sorted(self) -> Vec<CommandUse> {
+        let direct = self
+            .direct
+            .into_iter()
+            .enumerate()
+            .filter(|(_, (n, _))| *n > 0)
+            .map(|(i, e)| {
+                let letter = if i < DIRECT_CODES { b'G' } else { b'M' };
+                (Code::new(letter, (i % DIRECT_CODES) as u32), e)
+            });
+        let mut all: Vec<(Code, (u64, u64))> = direct.chain(self.other).collect();
+        all.sort_by_key(|(code, _)| *code);
+        all.into_iter()
+            .map(|(code, (count, first_line))| CommandUse {
+                command: code.to_string(),
+                count,
+                first_line,
+            })
+            .collect()
+    }
 }

@@ -48,7 +48,7 @@ impl Link {
 
     fn on_ok(&mut self, ok: OkReply, after_resend: bool, now: Duration) {
         let resent_line = self.resending.map(|(line, _)| line);
-        let for_resend = ok.line.map_or(true, |n| resent_line.is_some_and(|r| n < r));
+        let for_resend = ok.line.is_none_or(|n| resent_line.is_some_and(|r| n < r));
         if after_resend && for_resend {
             return; // the `ok` that follows a resend request acknowledges nothing
         }

@@ -121,10 +121,11 @@ fn same_name(a: &str, b: &str) -> bool {
 }
 
 fn filament_loaded(needs: &JobNeeds, loaded: Option<&ToolMaterial>) -> bool {
-    let material_ok = needs.material.as_deref().map_or(true, |wanted| {
-        loaded.is_some_and(|l| same_name(&l.material, wanted))
-    });
-    let colour_ok = needs.colour.as_deref().map_or(true, |wanted| {
+    let material_ok = needs
+        .material
+        .as_deref()
+        .is_none_or(|wanted| loaded.is_some_and(|l| same_name(&l.material, wanted)));
+    let colour_ok = needs.colour.as_deref().is_none_or(|wanted| {
         loaded
             .and_then(|l| l.colour.as_deref())
             .is_some_and(|c| same_name(c, wanted))
