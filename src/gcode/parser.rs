@@ -104,20 +104,13 @@ pub fn number(i: &[u8]) -> IResult<&[u8], f64> {
     };
     let start = pos;
     let mut mantissa: u64 = 0;
-    let mut int_digits = 0usize;
-    while let Some(d) = i.get(pos).map(|b| b.wrapping_sub(b'0')).filter(|d| *d < 10) {
-        mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
-        int_digits += 1;
-        pos += 1;
-    }
+    let int_digits = accumulate_digits(&i[pos..], &mut mantissa);
+    pos += int_digits;
     let mut frac_digits = 0usize;
     if i.get(pos) == Some(&b'.') {
         pos += 1;
-        while let Some(d) = i.get(pos).map(|b| b.wrapping_sub(b'0')).filter(|d| *d < 10) {
-            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
-            frac_digits += 1;
-            pos += 1;
-        }
+        frac_digits = accumulate_digits(&i[pos..], &mut mantissa);
+        pos += frac_digits;
     }
     if int_digits + frac_digits == 0 {
         return Err(nom::Err::Error(nom::error::Error::new(
@@ -132,6 +125,21 @@ pub fn number(i: &[u8]) -> IResult<&[u8], f64> {
         slow_decimal(&i[start..pos])
     };
     Ok((&i[pos..], if negative { -value } else { value }))
+}
+
+/// Folds the leading ASCII digits of `bytes` into `mantissa`; returns how many.
+#[inline(always)]
+fn accumulate_digits(bytes: &[u8], mantissa: &mut u64) -> usize {
+    let mut count = 0;
+    for &b in bytes {
+        let d = b.wrapping_sub(b'0');
+        if d >= 10 {
+            break;
+        }
+        *mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
+        count += 1;
+    }
+    count
 }
 
 const POW10: [f64; 16] = [
@@ -310,12 +318,16 @@ fn parse_body<'a>(
     parse_words(input, rest, line, issues);
 }
 
+#[inline]
 fn skip_blanks_and_comments<'a>(
     input: &'a [u8],
     mut rest: &'a [u8],
     line: &mut Line<'a>,
     issues: &mut Vec<ParseIssue>,
 ) -> &'a [u8] {
+    if !matches!(rest.first(), Some(b' ' | b'\t' | b'(')) {
+        return rest;
+    }
     loop {
         rest = blanks(rest).map_or(rest, |(r, _)| r);
         if rest.first() != Some(&b'(') {
