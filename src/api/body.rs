@@ -35,8 +35,9 @@ pub fn json_rejection(rejection: JsonRejection) -> ApiError {
     }
 }
 
-/// The field a serde message names: axum's `path: ` prefix, joined with the
-/// name in `missing field `x`` or `unknown field `x``.
+/// The field a serde message names. axum puts the path of the value at
+/// fault before the error (`items[0].quantity: invalid type…`); for a
+/// missing field that path is the parent, so the field's name is appended.
 pub fn field_in_message(message: &str) -> Option<String> {
     let detail = message
         .split_once("target type: ")
@@ -45,18 +46,14 @@ pub fn field_in_message(message: &str) -> Option<String> {
         Some((path, rest)) if !path.is_empty() && !path.contains(' ') => (Some(path), rest),
         _ => (None, detail),
     };
-    let named = ["missing field `", "unknown field `"]
-        .iter()
-        .find_map(|marker| {
-            let (_, after) = rest.split_once(marker)?;
-            after.split('`').next()
-        });
-    match (path, named) {
-        (Some(path), Some(name)) => Some(format!("{path}.{name}")),
-        (Some(path), None) => Some(path.to_owned()),
-        (None, Some(name)) => Some(name.to_owned()),
-        (None, None) => None,
+    let named = |marker: &str| {
+        let (_, after) = rest.split_once(marker)?;
+        after.split('`').next().map(str::to_owned)
+    };
+    if let Some(name) = named("missing field `") {
+        return Some(path.map_or(name.clone(), |p| format!("{p}.{name}")));
     }
+    path.map(str::to_owned).or_else(|| named("unknown field `"))
 }
 
 /// A point in time given as unix milliseconds or an RFC 3339 string.
@@ -112,6 +109,7 @@ mod tests {
             ("Failed to deserialize the JSON body into the target type: missing field `file_id` at line 1 column 2", Some("file_id")),
             ("Failed to deserialize the JSON body into the target type: quantity: invalid type: string \"x\", expected u32 at line 1 column 20", Some("quantity")),
             ("Failed to deserialize the JSON body into the target type: items[0].quantity: invalid type", Some("items[0].quantity")),
+            ("Failed to deserialize the JSON body into the target type: qty: unknown field `qty`, expected one of", Some("qty")),
             ("Failed to deserialize the JSON body into the target type: unknown field `qty`, expected one of", Some("qty")),
             ("Failed to deserialize the JSON body into the target type: items[1]: missing field `quantity` at line 1", Some("items[1].quantity")),
             ("Failed to deserialize the JSON body into the target type: invalid type: map", None),
