@@ -79,8 +79,14 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api", api)
         .route("/metrics", get(metrics::get))
+        .fallback(no_route)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// A JSON 404 for paths the API does not have.
+async fn no_route(uri: axum::http::Uri) -> ApiError {
+    ApiError::not_found("path", format!("no such endpoint: {}", uri.path()))
 }
 
 /// Serves the API on `listener` until `shutdown` completes.

@@ -6,17 +6,11 @@ use super::AppState;
 use crate::store::now_ms;
 use axum::extract::{Query, State};
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Longest window accepted, in days.
 const MAX_WINDOW_DAYS: i64 = 366;
-
-/// Query of `GET /api/stats`.
-#[derive(Debug, Deserialize)]
-pub struct StatsQuery {
-    window: Option<String>,
-}
 
 /// Statistics as the API shows them.
 #[derive(Debug, Serialize)]
@@ -73,10 +67,13 @@ pub fn parse_window(text: &str) -> Result<i64, ApiError> {
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<StatsQuery>,
+    Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Json<StatsView>, ApiError> {
     caller.require(FARM_ROLES)?;
-    let window = query.window.unwrap_or_else(|| "24h".to_owned());
+    let window = query
+        .into_iter()
+        .find(|(name, _)| name == "window")
+        .map_or_else(|| "24h".to_owned(), |(_, value)| value);
     let length = parse_window(&window)?;
     let to_ms = now_ms();
     let stats = state.store.stats(to_ms - length, to_ms).await?;
