@@ -22,6 +22,8 @@ enum Command {
     Sim(cli::sim::Args),
     /// Run the farm: printers, scheduler and web API.
     Serve(cli::serve::Args),
+    /// Manage API keys.
+    Keys(cli::keys::Args),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
         Command::Print(a) => cli::print::run(a),
         Command::Sim(a) => cli::sim::run(a),
         Command::Serve(a) => cli::serve::run(a),
+        Command::Keys(a) => cli::keys::run(a),
     };
     match result {
         Ok(code) => code,

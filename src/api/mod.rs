@@ -1,1 +1,102 @@
-//! api (to be written).
+//! The farm's HTTP API (axum): files, jobs, orders, printers, stats,
+//! server-sent events and Prometheus metrics, with API keys and roles.
+//!
+//! Handlers only map requests to calls on the [`Store`], the
+//! [`scheduler`](crate::scheduler) submission check, the G-code analysis and
+//! the running farm ([`FarmControl`]); they hold no policy of their own.
+//! Every 4xx body is `{"error": …, "field": …}`; 5xx bodies say only
+//! `internal error` and the cause is logged.
+
+pub mod auth;
+pub mod body;
+pub mod error;
+pub mod events;
+pub mod farm;
+mod feasibility;
+mod files;
+mod jobs;
+mod metrics;
+mod order_status;
+mod orders;
+mod printers;
+pub mod profiles;
+mod stats;
+mod upload;
+
+pub use auth::Caller;
+pub use error::ApiError;
+pub use events::{relay_store_events, FarmEvent};
+pub use farm::{ControlError, FarmControl, LivePrinter, PrinterCommand, Temperature};
+pub use stats::parse_window;
+
+use crate::config::Config;
+use crate::store::Store;
+use anyhow::Context;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::broadcast;
+use tower_http::trace::TraceLayer;
+
+/// Everything the handlers share; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// The validated `printers.toml`.
+    pub config: Arc<Config>,
+    /// The running farm: live printer state and driver commands.
+    pub farm: Arc<dyn FarmControl>,
+    /// Farm events for `/api/events`; see [`relay_store_events`].
+    pub events: broadcast::Sender<FarmEvent>,
+    /// Where uploads are written (`files/` and `uploads/` inside it).
+    pub data_dir: PathBuf,
+}
+
+/// The API's routes over `state`.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route(
+            "/files",
+            post(files::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/files/{id}", get(files::get))
+        .route("/jobs", post(jobs::create).get(jobs::list))
+        .route("/jobs/{id}", get(jobs::get))
+        .route("/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/jobs/{id}/hold", post(jobs::hold))
+        .route("/jobs/{id}/release", post(jobs::release))
+        .route("/jobs/{id}/priority", post(jobs::priority))
+        .route("/orders", post(orders::create).get(orders::list))
+        .route("/orders/{id}", get(orders::get))
+        .route("/printers", get(printers::list))
+        .route("/printers/{name}/{action}", post(printers::act))
+        .route("/stats", get(stats::get))
+        .route("/events", get(events::stream));
+    Router::new()
+        .nest("/api", api)
+        .route("/metrics", get(metrics::get))
+        .fallback(no_route)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// A JSON 404 for paths the API does not have.
+async fn no_route(uri: axum::http::Uri) -> ApiError {
+    ApiError::not_found("path", format!("no such endpoint: {}", uri.path()))
+}
+
+/// Serves the API on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving the HTTP API")
+}

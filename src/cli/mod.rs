@@ -3,6 +3,7 @@
 
 pub mod analyze;
 mod analyze_table;
+pub mod keys;
 pub mod print;
 pub mod serve;
 pub mod sim;

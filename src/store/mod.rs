@@ -15,6 +15,7 @@
 //! Policy (which job goes where) lives in [`crate::scheduler`], not here; the
 //! only rule applied here is the requeue limit for printer-caused failures.
 
+mod api_queries;
 mod events;
 mod files;
 mod jobs;
@@ -27,6 +28,7 @@ mod stats;
 mod transitions;
 mod types;
 
+pub use api_queries::OrderItemRecord;
 pub use states::{JobState, PrinterState, Role};
 pub use stats::{FarmStats, PrinterBusy};
 pub use types::{

@@ -1,0 +1,177 @@
+//! The API's error type: every 4xx names the field at fault; 5xx say only
+//! `internal error` and are logged.
+
+use crate::store::StoreError;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+/// Why a request failed; each variant maps to one HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request is malformed.
+    #[error("{message}")]
+    BadRequest {
+        /// What is wrong.
+        message: String,
+        /// The field, parameter or header at fault.
+        field: String,
+    },
+    /// 401: no key, or an unknown key.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: the key's role may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: a referenced thing does not exist (or is not the caller's).
+    #[error("{message}")]
+    NotFound {
+        /// What was not found.
+        message: String,
+        /// The field that named it.
+        field: String,
+    },
+    /// 409: not possible in the current state.
+    #[error("{message}")]
+    Conflict {
+        /// Why.
+        message: String,
+        /// The field at fault.
+        field: String,
+    },
+    /// 413: the upload is larger than the configured limit.
+    #[error("upload exceeds the limit of {limit_mb} MiB (max_upload_mb)")]
+    TooLarge {
+        /// The limit in MiB.
+        limit_mb: u64,
+    },
+    /// 422: well-formed but unacceptable.
+    #[error("{message}")]
+    Unprocessable {
+        /// What is wrong.
+        message: String,
+        /// The field at fault.
+        field: String,
+        /// Detailed reasons (e.g. the scheduler's refusals).
+        reasons: Vec<String>,
+    },
+    /// 503: the farm cannot carry out the request now.
+    #[error("{0}")]
+    Unavailable(String),
+    /// 500: anything else; details are logged, never returned.
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, Serialize)]
+struct ErrorBody<'a> {
+    error: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    reasons: &'a [String],
+}
+
+impl ApiError {
+    /// A 400 naming `field`.
+    pub fn bad_request(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::BadRequest {
+            message: message.into(),
+            field: field.to_owned(),
+        }
+    }
+
+    /// A 404 naming `field`.
+    pub fn not_found(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::NotFound {
+            message: message.into(),
+            field: field.to_owned(),
+        }
+    }
+
+    /// A 409 naming `field`.
+    pub fn conflict(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::Conflict {
+            message: message.into(),
+            field: field.to_owned(),
+        }
+    }
+
+    /// A 422 naming `field`, without further reasons.
+    pub fn unprocessable(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::Unprocessable {
+            message: message.into(),
+            field: field.to_owned(),
+            reasons: Vec::new(),
+        }
+    }
+
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            ApiError::BadRequest { field, .. }
+            | ApiError::NotFound { field, .. }
+            | ApiError::Conflict { field, .. }
+            | ApiError::Unprocessable { field, .. } => Some(field),
+            ApiError::TooLarge { .. } => Some("file"),
+            ApiError::Unauthorized(_) => Some("X-Api-Key"),
+            _ => None,
+        }
+    }
+
+    /// Maps a store error, naming `not_found_field` when a row is missing.
+    pub fn from_store(error: StoreError, not_found_field: &str) -> ApiError {
+        match error {
+            StoreError::NotFound { kind, id } => {
+                ApiError::not_found(not_found_field, format!("{kind} {id:?} not found"))
+            }
+            StoreError::InvalidTransition { .. } => ApiError::conflict("state", error.to_string()),
+            StoreError::Duplicate(what) => {
+                ApiError::conflict("external_id", format!("duplicate {what}"))
+            }
+            StoreError::Invalid { field, detail } => ApiError::unprocessable(field, detail),
+            other => ApiError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
+        ApiError::from_store(error, "id")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if let ApiError::Internal(error) = &self {
+            tracing::error!("internal error: {error:#}");
+        }
+        let reasons: &[String] = match &self {
+            ApiError::Unprocessable { reasons, .. } => reasons,
+            _ => &[],
+        };
+        let body = ErrorBody {
+            error: self.to_string(),
+            field: self.field(),
+            reasons,
+        };
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,103 @@
+//! `GET /api/events`: server-sent events from the farm's broadcast channel,
+//! and the relay that feeds that channel from the store's event log.
+
+use super::auth::{Caller, FARM_ROLES};
+use super::error::ApiError;
+use super::AppState;
+use crate::store::{now_ms, EventRecord, Store};
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::stream::{Stream, StreamExt};
+use serde::{Deserialize, Serialize};
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::broadcast;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::wrappers::BroadcastStream;
+
+/// Events read from the store per poll.
+const RELAY_BATCH: i64 = 500;
+
+/// One state change in the farm, as sent to SSE clients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FarmEvent {
+    /// Id (time-ordered).
+    pub id: String,
+    /// Unix ms.
+    pub at: i64,
+    /// What happened (`created`, `claimed`, `started`, `completed`, `printer_state`, …);
+    /// also the SSE event name.
+    pub kind: String,
+    /// Printer involved.
+    pub printer: Option<String>,
+    /// Job involved.
+    pub job: Option<String>,
+    /// Details.
+    pub payload: serde_json::Value,
+}
+
+impl From<EventRecord> for FarmEvent {
+    fn from(record: EventRecord) -> FarmEvent {
+        FarmEvent {
+            id: record.id,
+            at: record.at,
+            kind: record.kind,
+            printer: record.printer,
+            job: record.job,
+            payload: record.payload,
+        }
+    }
+}
+
+/// Copies new rows of the store's event log to `sender` every `poll`,
+/// forever (abort the task to stop it). Starts with the events written from
+/// now on; every job and printer state change is in the log.
+pub async fn relay_store_events(
+    store: Store,
+    sender: broadcast::Sender<FarmEvent>,
+    poll: Duration,
+) {
+    let mut since_ms = now_ms();
+    let mut last_id = String::new();
+    loop {
+        match store.list_events(since_ms, RELAY_BATCH).await {
+            Ok(batch) => {
+                for record in batch {
+                    if record.id <= last_id {
+                        continue;
+                    }
+                    since_ms = record.at;
+                    last_id.clone_from(&record.id);
+                    let _ = sender.send(FarmEvent::from(record));
+                }
+            }
+            Err(error) => tracing::warn!("reading the event log failed: {error}"),
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
+
+fn sse_event(item: Result<FarmEvent, BroadcastStreamRecvError>) -> Event {
+    match item {
+        Ok(event) => Event::default()
+            .event(event.kind.clone())
+            .id(event.id.clone())
+            .json_data(&event)
+            .unwrap_or_else(|_| Event::default().event("error").data("unserialisable event")),
+        Err(BroadcastStreamRecvError::Lagged(skipped)) => Event::default()
+            .event("lagged")
+            .data(format!("{{\"skipped\":{skipped}}}")),
+    }
+}
+
+/// `GET /api/events`: every farm event as it happens. A client too slow to
+/// keep up gets a `lagged` event with the number skipped, not a dropped
+/// connection.
+pub async fn stream(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    caller.require(FARM_ROLES)?;
+    let events = BroadcastStream::new(state.events.subscribe()).map(|item| Ok(sse_event(item)));
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}

@@ -1,0 +1,84 @@
+//! Refusing, at submission, work that no printer in the farm could print.
+
+use super::error::ApiError;
+use super::AppState;
+use crate::scheduler::{can_any_print, Extents, JobNeeds, PrinterCaps, Refusal};
+use crate::store::FileKeys;
+
+/// What a request asks of the printer besides the file.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Wanted<'a> {
+    /// Material.
+    pub material: Option<&'a str>,
+    /// Colour.
+    pub colour: Option<&'a str>,
+    /// Required printer tags.
+    pub tags: &'a [String],
+}
+
+/// The scheduler's view of a job printing `file` as `wanted`.
+fn job_needs(file: &FileKeys, wanted: Wanted<'_>) -> JobNeeds {
+    let extents = match (file.extents_min, file.extents_max) {
+        (Some(min), Some(max)) => Some(Extents { min, max }),
+        _ => None,
+    };
+    let violations_free = match &file.violations {
+        serde_json::Value::Null => true,
+        serde_json::Value::Array(items) => items.is_empty(),
+        _ => false,
+    };
+    JobNeeds {
+        material: wanted.material.map(str::to_owned),
+        colour: wanted.colour.map(str::to_owned),
+        required_tags: wanted.tags.to_vec(),
+        extents,
+        tools_used: file.tools_used.clone(),
+        max_hotend_temp: file.max_hotend_temp,
+        max_bed_temp: file.max_bed_temp,
+        nozzle_diameter: file.nozzle_diameter,
+        violations_free,
+    }
+}
+
+/// The request field a refusal is about.
+fn refusal_field(refusal: &Refusal) -> &'static str {
+    match refusal {
+        Refusal::FilamentNotLoaded {
+            material: Some(_), ..
+        } => "material",
+        Refusal::FilamentNotLoaded { .. } => "colour",
+        Refusal::MissingTags { .. } => "tags",
+        _ => "file_id",
+    }
+}
+
+/// `Ok` when some configured printer could print the job; else a 422 naming
+/// the field (prefixed with `prefix`, e.g. `items[2].`) and every reason.
+pub async fn ensure_printable(
+    state: &AppState,
+    file: &FileKeys,
+    wanted: Wanted<'_>,
+    prefix: &str,
+) -> Result<(), ApiError> {
+    let records = state.store.list_printers().await?;
+    let printers: Vec<PrinterCaps> = state
+        .config
+        .printers
+        .iter()
+        .map(|p| PrinterCaps::from_profile(p, records.iter().find(|r| r.name == p.name)))
+        .collect();
+    let refusals = match can_any_print(&job_needs(file, wanted), &printers) {
+        Ok(()) => return Ok(()),
+        Err(refusals) => refusals,
+    };
+    let field = refusals.first().map_or("file_id", refusal_field);
+    let reasons: Vec<String> = refusals.iter().map(ToString::to_string).collect();
+    Err(ApiError::Unprocessable {
+        message: format!(
+            "no printer in the farm can print this: {}",
+            reasons.join("; ")
+        ),
+        field: format!("{prefix}{field}"),
+        reasons,
+    })
+}

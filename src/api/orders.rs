@@ -1,0 +1,185 @@
+//! `/api/orders`: shops' orders, each unit becoming a job.
+
+use super::auth::{Caller, ORDER_ROLES};
+use super::body::{optional_ms, ApiJson, Timestamp};
+use super::error::ApiError;
+use super::feasibility::{ensure_printable, Wanted};
+use super::jobs::MAX_QUANTITY;
+use super::order_status::{order_view, OrderView};
+use super::AppState;
+use crate::store::{ItemSource, NewOrder, NewOrderItem};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Most orders one listing returns.
+const LIST_LIMIT: i64 = 200;
+
+/// Body of `POST /api/orders`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrder {
+    external_id: String,
+    customer_ref: String,
+    due_at: Option<Timestamp>,
+    #[serde(default)]
+    priority: i64,
+    items: Vec<CreateOrderItem>,
+}
+
+/// One line of `POST /api/orders`: a `file_id` or a catalogue `sku`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrderItem {
+    file_id: Option<String>,
+    sku: Option<String>,
+    quantity: u32,
+    personalisation: Option<Value>,
+    material: Option<String>,
+    colour: Option<String>,
+}
+
+/// Answer to an order submission.
+#[derive(Debug, Serialize)]
+pub struct CreatedOrderView {
+    id: String,
+    external_id: Option<String>,
+    status: &'static str,
+    job_ids: Vec<String>,
+}
+
+/// Checks one item and maps it to the store's type; `index` names it in errors.
+async fn checked_item(
+    state: &AppState,
+    index: usize,
+    item: CreateOrderItem,
+) -> Result<NewOrderItem, ApiError> {
+    let prefix = format!("items[{index}].");
+    if item.quantity == 0 || item.quantity > MAX_QUANTITY {
+        let message = format!("must be between 1 and {MAX_QUANTITY}");
+        return Err(ApiError::unprocessable(
+            &format!("{prefix}quantity"),
+            message,
+        ));
+    }
+    let (source, file_id, material, colour) = match (item.file_id, item.sku) {
+        (Some(file_id), None) => (ItemSource::File(file_id.clone()), file_id, None, None),
+        (None, Some(sku)) => {
+            let catalogue = state.store.list_catalogue().await?;
+            let entry = catalogue
+                .into_iter()
+                .find(|e| e.sku == sku)
+                .ok_or_else(|| {
+                    ApiError::not_found(&format!("{prefix}sku"), format!("sku {sku:?} not found"))
+                })?;
+            (
+                ItemSource::Sku(sku),
+                entry.file_id,
+                entry.material,
+                entry.colour,
+            )
+        }
+        _ => {
+            let field = format!("{prefix}file_id");
+            return Err(ApiError::unprocessable(
+                &field,
+                "give exactly one of file_id or sku",
+            ));
+        }
+    };
+    let file = state
+        .store
+        .get_file(&file_id)
+        .await
+        .map_err(|e| ApiError::from_store(e, &format!("{prefix}file_id")))?;
+    let material = item.material.or(material);
+    let colour = item.colour.or(colour);
+    let wanted = Wanted {
+        material: material.as_deref(),
+        colour: colour.as_deref(),
+        tags: &[],
+    };
+    ensure_printable(state, &file.keys, wanted, &prefix).await?;
+    Ok(NewOrderItem {
+        source,
+        quantity: item.quantity,
+        personalisation: item.personalisation,
+        material,
+        colour,
+    })
+}
+
+/// `POST /api/orders`.
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateOrder>,
+) -> Result<(StatusCode, Json<CreatedOrderView>), ApiError> {
+    caller.require(ORDER_ROLES)?;
+    if body.items.is_empty() {
+        return Err(ApiError::unprocessable(
+            "items",
+            "an order needs at least one item",
+        ));
+    }
+    let due_at = optional_ms(body.due_at.as_ref(), "due_at")?;
+    let mut items = Vec::with_capacity(body.items.len());
+    for (index, item) in body.items.into_iter().enumerate() {
+        items.push(checked_item(&state, index, item).await?);
+    }
+    let new = NewOrder {
+        external_id: Some(body.external_id),
+        customer_ref: Some(body.customer_ref),
+        due_at,
+        priority: body.priority,
+        owner_key_id: Some(caller.key_id),
+        items,
+    };
+    let created = state
+        .store
+        .create_order(&new)
+        .await
+        .map_err(|e| ApiError::from_store(e, "items"))?;
+    state.farm.wake_scheduler();
+    let view = CreatedOrderView {
+        id: created.order.id,
+        external_id: created.order.external_id,
+        status: "queued",
+        job_ids: created.job_ids,
+    };
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// `GET /api/orders/{id}` with its status and per-item progress.
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<OrderView>, ApiError> {
+    caller.require(ORDER_ROLES)?;
+    let order = state.store.get_order(&id).await?;
+    if !caller.may_see(order.owner_key_id.as_deref()) {
+        return Err(ApiError::not_found("id", format!("order {id:?} not found")));
+    }
+    Ok(Json(order_view(&state.store, order).await?))
+}
+
+/// `GET /api/orders`: newest first; a shop sees only its own.
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<OrderView>>, ApiError> {
+    caller.require(ORDER_ROLES)?;
+    let owner = caller.owner_filter();
+    let orders = state
+        .store
+        .list_orders(owner.as_deref(), LIST_LIMIT)
+        .await?;
+    let mut views = Vec::with_capacity(orders.len());
+    for order in orders {
+        views.push(order_view(&state.store, order).await?);
+    }
+    Ok(Json(views))
+}

@@ -1,0 +1,151 @@
+//! Mapping between printer profiles, G-code analyses and the store's file keys.
+
+use crate::config::{Config, PrinterProfile};
+use crate::gcode::{self, Analysis, CheckProfile, Violation, ViolationKind};
+use crate::store::FileKeys;
+use std::collections::BTreeMap;
+
+/// What the G-code checks allow on a printer, from its profile.
+pub fn check_profile(profile: &PrinterProfile) -> CheckProfile {
+    CheckProfile {
+        build_volume: profile.build_volume,
+        min_position: profile.min_position,
+        margin: profile.bounds_margin,
+        max_hotend_temp: profile.max_hotend_temp,
+        max_bed_temp: profile.max_bed_temp,
+        extruders: profile.extruders,
+        nozzle_diameter: Some(profile.nozzle_diameter),
+        forbidden_commands: profile.forbidden_commands.clone(),
+    }
+}
+
+/// The violations of an analysed file on each configured printer, by name.
+pub fn violations_by_printer(
+    analysis: &Analysis,
+    config: &Config,
+) -> BTreeMap<String, Vec<Violation>> {
+    config
+        .printers
+        .iter()
+        .map(|p| (p.name.clone(), gcode::check(analysis, &check_profile(p))))
+        .collect()
+}
+
+/// The violations stored with a file: forbidden commands on any printer.
+///
+/// Build volume, temperatures, tools and nozzle are routed per printer by the
+/// scheduler from the file keys; forbidden commands are not, so a file that
+/// some printer forbids is kept from every printer.
+pub fn stored_violations(by_printer: &BTreeMap<String, Vec<Violation>>) -> Vec<Violation> {
+    let mut out: Vec<Violation> = Vec::new();
+    let forbidden = by_printer
+        .values()
+        .flatten()
+        .filter(|v| v.kind == ViolationKind::ForbiddenCommand);
+    for violation in forbidden {
+        if !out.iter().any(|v| v.line == violation.line) {
+            out.push(violation.clone());
+        }
+    }
+    out
+}
+
+/// The routing keys of an analysed file.
+pub fn file_keys(analysis: &Analysis, violations: &[Violation]) -> FileKeys {
+    let extents = analysis.extrusion_extents;
+    let hottest = analysis
+        .temperatures
+        .hotend
+        .iter()
+        .map(|t| t.max_c)
+        .fold(None, |acc: Option<f64>, t| {
+            Some(acc.map_or(t, |a| a.max(t)))
+        });
+    FileKeys {
+        extents_min: extents.map(|e| e.min),
+        extents_max: extents.map(|e| e.max),
+        tools_used: analysis.tools.clone(),
+        max_hotend_temp: hottest,
+        max_bed_temp: analysis.temperatures.bed.map(|b| b.max_c),
+        nozzle_diameter: analysis.nozzle_hints.first().map(|h| h.diameter_mm),
+        estimated_time_s: Some(analysis.estimated_time_s),
+        filament_mm: Some(analysis.total_filament_mm()),
+        violations: serde_json::to_value(violations).unwrap_or_default(),
+    }
+}
+
+/// True when the analysis found something a printer would execute.
+pub fn has_gcode(analysis: &Analysis) -> bool {
+    !analysis.commands.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gcode::analysis::{Extents, TemperatureRequest};
+
+    fn demo_config() -> Config {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/printers.toml");
+        Config::load(std::path::Path::new(path)).unwrap()
+    }
+
+    #[test]
+    fn check_profile_copies_the_profile() {
+        let config = demo_config();
+        let big = config.printer("big-1").unwrap();
+        let check = check_profile(big);
+        assert_eq!(check.build_volume, [300.0, 300.0, 400.0]);
+        assert_eq!(check.min_position, big.min_position);
+        assert_eq!(check.margin, big.bounds_margin);
+        assert_eq!(check.max_hotend_temp, 280.0);
+        assert_eq!(check.max_bed_temp, 110.0);
+        assert_eq!(check.extruders, 1);
+        assert_eq!(check.nozzle_diameter, Some(0.4));
+        assert_eq!(check.forbidden_commands, big.forbidden_commands);
+    }
+
+    #[test]
+    fn file_keys_take_extremes_from_the_analysis() {
+        let analysis = Analysis {
+            extrusion_extents: Some(Extents {
+                min: [1.0, 2.0, 0.2],
+                max: [10.0, 20.0, 5.0],
+            }),
+            tools: vec![0, 1],
+            estimated_time_s: 60.0,
+            filament_mm: vec![100.0, 50.0],
+            ..Analysis::default()
+        };
+        let mut analysis = analysis;
+        for (tool, max_c) in [(0, 215.0), (1, 240.0)] {
+            let line = 1;
+            analysis
+                .temperatures
+                .hotend
+                .push(TemperatureRequest { tool, max_c, line });
+        }
+        let keys = file_keys(&analysis, &[]);
+        assert_eq!(keys.extents_max, Some([10.0, 20.0, 5.0]));
+        assert_eq!(keys.max_hotend_temp, Some(240.0));
+        assert_eq!(keys.max_bed_temp, None);
+        assert_eq!(keys.filament_mm, Some(150.0));
+        assert_eq!(keys.violations, serde_json::json!([]));
+    }
+
+    #[test]
+    fn extrusion_beyond_every_bed_violates_every_printer() {
+        let analysis = Analysis {
+            extrusion_extents: Some(Extents {
+                min: [0.0, 0.0, 0.2],
+                max: [400.0, 20.0, 5.0],
+            }),
+            ..Analysis::default()
+        };
+        let by_printer = violations_by_printer(&analysis, &demo_config());
+        assert_eq!(by_printer.len(), 4);
+        assert!(by_printer
+            .values()
+            .all(|v| v[0].kind == ViolationKind::OutOfBounds));
+        assert!(stored_violations(&by_printer).is_empty());
+    }
+}

@@ -1,0 +1,122 @@
+//! `GET /api/stats?window=24h`: farm statistics over a recent window.
+
+use super::auth::{Caller, FARM_ROLES};
+use super::error::ApiError;
+use super::AppState;
+use crate::store::now_ms;
+use axum::extract::{Query, State};
+use axum::Json;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Longest window accepted, in days.
+const MAX_WINDOW_DAYS: i64 = 366;
+
+/// Statistics as the API shows them.
+#[derive(Debug, Serialize)]
+pub struct StatsView {
+    window: String,
+    from_ms: i64,
+    to_ms: i64,
+    jobs_completed: i64,
+    jobs_failed: i64,
+    parts_per_hour: f64,
+    success_rate: Option<f64>,
+    queue_length: i64,
+    mean_wait_s: Option<f64>,
+    /// Mean actual / estimated print time (1.0 = estimates are right).
+    estimate_vs_actual: Option<f64>,
+    /// Fraction of the window each printer spent printing.
+    utilisation: BTreeMap<String, f64>,
+}
+
+/// Milliseconds in a window written as a count and a unit: `30m`, `24h`, `7d`.
+pub fn parse_window(text: &str) -> Result<i64, ApiError> {
+    let bad = |why: &str| {
+        ApiError::bad_request(
+            "window",
+            format!("bad window {text:?}: {why} (e.g. 30m, 24h, 7d)"),
+        )
+    };
+    let text = text.trim();
+    let split = text.len().saturating_sub(1);
+    let (count, unit) = (
+        text.get(..split).unwrap_or(""),
+        text.get(split..).unwrap_or(""),
+    );
+    let unit_ms: i64 = match unit {
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return Err(bad("the unit must be m, h or d")),
+    };
+    let count: i64 = count
+        .parse()
+        .map_err(|_| bad("expected a whole number before the unit"))?;
+    if count <= 0 {
+        return Err(bad("must be positive"));
+    }
+    let ms = count.saturating_mul(unit_ms);
+    if ms > MAX_WINDOW_DAYS * 86_400_000 {
+        return Err(bad("longer than a year"));
+    }
+    Ok(ms)
+}
+
+/// `GET /api/stats?window=…` (default `24h`).
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Result<Json<StatsView>, ApiError> {
+    caller.require(FARM_ROLES)?;
+    let window = query
+        .into_iter()
+        .find(|(name, _)| name == "window")
+        .map_or_else(|| "24h".to_owned(), |(_, value)| value);
+    let length = parse_window(&window)?;
+    let to_ms = now_ms();
+    let stats = state.store.stats(to_ms - length, to_ms).await?;
+    Ok(Json(StatsView {
+        window,
+        from_ms: stats.from_ms,
+        to_ms: stats.to_ms,
+        jobs_completed: stats.jobs_completed,
+        jobs_failed: stats.jobs_failed,
+        parts_per_hour: stats.parts_per_hour,
+        success_rate: stats.success_rate,
+        queue_length: stats.queue_length,
+        mean_wait_s: stats.mean_queue_wait_s,
+        estimate_vs_actual: stats.estimate_ratio,
+        utilisation: stats
+            .printers
+            .into_iter()
+            .map(|p| (p.printer, p.utilisation))
+            .collect(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_window;
+
+    #[test]
+    fn windows_parse_or_name_the_parameter() {
+        let good = [
+            ("30m", 1_800_000),
+            ("24h", 86_400_000),
+            ("7d", 604_800_000),
+            (" 1h ", 3_600_000),
+        ];
+        for (text, ms) in good {
+            assert_eq!(parse_window(text).unwrap(), ms, "{text}");
+        }
+        for text in [
+            "", "h", "24", "0h", "-1h", "1.5h", "24x", "9999d", "1w", "é",
+        ] {
+            let error = parse_window(text).unwrap_err();
+            assert_eq!(error.status(), 400, "{text}");
+            assert!(error.to_string().contains("window"), "{text}");
+        }
+    }
+}
