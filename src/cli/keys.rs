@@ -62,13 +62,20 @@ fn database_url(args: &CreateArgs) -> anyhow::Result<String> {
             config.farm.database_url
         }
     };
-    if let Some(parent) = sqlite_path(&url).and_then(Path::parent) {
+    create_database_dir(&url)?;
+    Ok(url)
+}
+
+/// Creates the folder of a SQLite database file (SQLite creates the file,
+/// not its folder).
+pub(crate) fn create_database_dir(url: &str) -> anyhow::Result<()> {
+    if let Some(parent) = sqlite_path(url).and_then(Path::parent) {
         if !parent.as_os_str().is_empty() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
     }
-    Ok(url)
+    Ok(())
 }
 
 async fn create(args: CreateArgs) -> anyhow::Result<()> {

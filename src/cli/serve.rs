@@ -1,10 +1,120 @@
-//! `printfarm serve` (to be written).
+//! `printfarm serve`: printers, scheduler and web API in one process.
+
+use crate::api::{self, AppState};
+use crate::config::Config;
+use crate::farm::{Farm, FleetControl};
+use crate::store::Store;
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Arguments of `printfarm serve`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Printer configuration.
+    #[arg(long, default_value = "printers.toml")]
+    pub config: PathBuf,
+    /// Database URL (`sqlite://…` or `postgres://…`); defaults to the config's.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Address to listen on; defaults to the config's (127.0.0.1:8080).
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+}
 
-/// Runs the subcommand.
-pub fn run(_args: Args) -> anyhow::Result<std::process::ExitCode> {
-    anyhow::bail!("printfarm serve is not implemented yet")
+/// Runs the farm until Ctrl-C or SIGTERM.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    init_tracing();
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(serve(args))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn serve(args: Args) -> anyhow::Result<()> {
+    let mut config =
+        Config::load(&args.config).with_context(|| format!("loading {}", args.config.display()))?;
+    if let Some(url) = args.database_url {
+        config.farm.database_url = url;
+    }
+    if let Some(listen) = args.listen {
+        config.farm.listen = listen;
+    }
+    let data_dir = config.farm.data_dir.clone();
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    super::keys::create_database_dir(&config.farm.database_url)?;
+    let store = Store::connect(&config.farm.database_url)
+        .await
+        .with_context(|| format!("opening the database {}", config.farm.database_url))?
+        .with_requeue_limit(config.farm.requeue_limit);
+    let farm = Farm::start(&config, store.clone()).await?;
+    let (events, _) = tokio::sync::broadcast::channel(1024);
+    let relay = tokio::spawn(api::relay_store_events(
+        store.clone(),
+        events.clone(),
+        Duration::from_millis(250),
+    ));
+    let state = AppState {
+        store,
+        config: Arc::new(config.clone()),
+        farm: Arc::new(FleetControl::new(&farm)),
+        events,
+        data_dir,
+    };
+    let listener = tokio::net::TcpListener::bind(config.farm.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.farm.listen))?;
+    let address = listener.local_addr()?;
+    tracing::info!(
+        "printfarm serving on http://{address} with {} printer(s)",
+        config.printers.len()
+    );
+    println!(
+        "printfarm: API on http://{address}; printers: {}",
+        names(&config)
+    );
+    let served = api::serve(listener, state, shutdown_signal()).await;
+    tracing::info!("shutting down: no new jobs, printers left safe");
+    relay.abort();
+    farm.shutdown().await;
+    served
+}
+
+fn names(config: &Config) -> String {
+    config
+        .printers
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
 }
