@@ -44,6 +44,11 @@ pub struct SimSettings {
     pub latency_ms: u64,
     /// Whether the virtual firmware reports `ADVANCED_OK`.
     pub advanced_ok: bool,
+    /// Fault injection: the virtual printer drops off the bus after this
+    /// many lines (to rehearse failure handling).
+    pub disconnect_after_lines: Option<u64>,
+    /// Fault injection: thermal runaway after this many printer seconds.
+    pub thermal_runaway_after_s: Option<f64>,
 }
 
 /// Serial flow-control strategy.

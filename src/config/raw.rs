@@ -64,6 +64,8 @@ pub(super) struct RawSim {
     pub latency_ms: Option<i64>,
     #[serde(default)]
     pub advanced_ok: bool,
+    pub disconnect_after_lines: Option<u64>,
+    pub thermal_runaway_after_s: Option<f64>,
 }
 
 /// One entry of `materials = [...]`.

@@ -181,11 +181,19 @@ fn sim_settings(raw: RawSim, site: &Site<'_>) -> Result<SimSettings, ConfigError
         .ok_or_else(|| site.err("sim.baud", "must be a positive integer"))?;
     let latency_ms = u64::try_from(raw.latency_ms.unwrap_or(2))
         .map_err(|_| site.err("sim.latency_ms", "must not be negative"))?;
+    if raw.thermal_runaway_after_s.is_some_and(|t| !positive(t)) {
+        return Err(site.err(
+            "sim.thermal_runaway_after_s",
+            "must be a positive number of seconds",
+        ));
+    }
     Ok(SimSettings {
         speed,
         baud,
         latency_ms,
         advanced_ok: raw.advanced_ok,
+        disconnect_after_lines: raw.disconnect_after_lines,
+        thermal_runaway_after_s: raw.thermal_runaway_after_s,
     })
 }
 

@@ -137,11 +137,15 @@ fn start_sim(
     settings: &SimSettings,
     dir: &Path,
 ) -> anyhow::Result<SimHandle> {
-    let firmware = FirmwareConfig {
+    let mut firmware = FirmwareConfig {
         speed: settings.speed,
         advanced_ok: settings.advanced_ok,
         ..FirmwareConfig::default()
     };
+    firmware.faults.disconnect_after_lines = settings.disconnect_after_lines;
+    firmware.faults.thermal_runaway_at = settings
+        .thermal_runaway_after_s
+        .map(Duration::from_secs_f64);
     let config = SimConfig {
         name: profile.name.clone(),
         firmware,

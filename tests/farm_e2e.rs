@@ -1,0 +1,207 @@
+//! The farm end to end: `printfarm serve` as a process, real HTTP on
+//! loopback, a real SQLite file, virtual printers on pseudo-terminals.
+
+mod farm_support;
+
+use farm_support::{count, sample, state, TestFarm, TestPrinter};
+use reqwest::StatusCode;
+use serde_json::json;
+use std::time::Duration;
+
+const LONG: Duration = Duration::from_secs(90);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_completes_and_the_bed_clear_gate_holds() {
+    let farm = TestFarm::start(&[TestPrinter::pla("p1"), TestPrinter::pla("p2")]).await;
+    let file = farm.upload(&sample()).await;
+    let order = json!({
+        "external_id": "shop-1001",
+        "customer_ref": "alice",
+        "items": [
+            {"file_id": file, "quantity": 2, "personalisation": [{"name": "Alice"}, {"name": "Bob"}]},
+            {"file_id": file, "quantity": 1, "personalisation": {"name": "Carol"}},
+            {"file_id": file, "quantity": 1},
+        ],
+    });
+    let (status, body) = farm.post("/api/orders", order).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let order_id = body["order"]["id"]
+        .as_str()
+        .or(body["id"].as_str())
+        .expect("order id")
+        .to_string();
+
+    // Two printers, four units: two print, then both beds wait to be cleared.
+    farm.wait_jobs("two completed", LONG, |jobs| count(jobs, "completed") == 2)
+        .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let jobs = farm.jobs().await;
+    assert_eq!(
+        (count(&jobs, "completed"), count(&jobs, "queued")),
+        (2, 2),
+        "the gate must hold: {jobs:#?}"
+    );
+    let states = farm.printer_states().await;
+    assert!(
+        states.iter().all(|(_, s)| s == "awaiting_clear"),
+        "{states:?}"
+    );
+
+    for printer in ["p1", "p2"] {
+        assert_eq!(farm.clear(printer).await, StatusCode::OK);
+    }
+    farm.wait_jobs("all completed", LONG, |jobs| count(jobs, "completed") == 4)
+        .await;
+    let order = farm.get(&format!("/api/orders/{order_id}")).await;
+    assert_eq!(order["status"], "completed", "{order}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_petg_job_only_reaches_the_petg_printer() {
+    let petg = TestPrinter {
+        name: "petg",
+        material: "PETG",
+        auto_eject: true,
+        ..TestPrinter::pla("petg")
+    };
+    let pla = |name| TestPrinter {
+        auto_eject: true,
+        ..TestPrinter::pla(name)
+    };
+    let farm = TestFarm::start(&[pla("pla-1"), petg, pla("pla-2")]).await;
+    let file = farm.upload(&sample()).await;
+    let (status, body) = farm
+        .post(
+            "/api/jobs",
+            json!({"file_id": file, "quantity": 3, "material": "PETG"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let jobs = farm
+        .wait_jobs("all completed", LONG, |jobs| count(jobs, "completed") == 3)
+        .await;
+    assert!(jobs.iter().all(|j| j["printer"] == "petg"), "{jobs:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_too_big_for_every_printer_is_refused_with_its_reason() {
+    let farm = TestFarm::start(&[TestPrinter::pla("p1")]).await;
+    let big = farm.dir.path().join("too-big.gcode");
+    std::fs::write(
+        &big,
+        "M83\nG1 Z0.2 F600\nG1 X10 Y10 F3000\nG1 X400 Y10 E12 F1200\n",
+    )
+    .unwrap();
+    let file = farm.upload(&big).await;
+    let (status, body) = farm
+        .post("/api/jobs", json!({"file_id": file, "quantity": 1}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let text = body.to_string();
+    assert!(
+        text.contains("build volume") || text.contains("X = 400"),
+        "{text}"
+    );
+    assert!(farm.jobs().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_printer_caused_failure_requeues_the_job_on_another_printer() {
+    let flaky = TestPrinter {
+        extra_sim: ", disconnect_after_lines = 400",
+        ..TestPrinter::pla("flaky")
+    };
+    let good = |name| TestPrinter {
+        auto_eject: true,
+        ..TestPrinter::pla(name)
+    };
+    let farm = TestFarm::start(&[flaky, good("good-1"), good("good-2")]).await;
+    let file = farm.upload(&sample()).await;
+    let (status, _) = farm
+        .post("/api/jobs", json!({"file_id": file, "quantity": 3}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let jobs = farm
+        .wait_jobs("all completed", LONG, |jobs| count(jobs, "completed") == 3)
+        .await;
+    let retried: Vec<_> = jobs.iter().filter(|j| j["attempts"] == 1).collect();
+    assert_eq!(
+        retried.len(),
+        1,
+        "exactly the job on the flaky printer was retried: {jobs:#?}"
+    );
+    assert_ne!(retried[0]["printer"], "flaky");
+    assert!(jobs.iter().all(|j| j["printer"] != "flaky"), "{jobs:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_farm_restarts_without_losing_or_doubling_a_job() {
+    let slow = |name| TestPrinter {
+        baud: 250_000,
+        ..TestPrinter::pla(name)
+    };
+    let mut farm = TestFarm::start(&[slow("p1"), slow("p2")]).await;
+    let file = farm.upload(&sample()).await;
+    let (status, _) = farm
+        .post("/api/jobs", json!({"file_id": file, "quantity": 3}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    // Progress is persisted while printing.
+    farm.wait_jobs("progress persisted", LONG, |jobs| {
+        jobs.iter()
+            .filter(|j| state(j) == "printing" && j["last_acked_line"].as_i64() > Some(200))
+            .count()
+            == 2
+    })
+    .await;
+    farm.kill9();
+
+    farm.spawn().await;
+    let jobs = farm.jobs().await;
+    assert_eq!(jobs.len(), 3, "nothing lost: {jobs:#?}");
+    let interrupted = jobs.iter().filter(|j| j["attempts"] == 1).count();
+    assert_eq!(
+        interrupted, 2,
+        "the two interrupted prints are re-queued: {jobs:#?}"
+    );
+    let states = farm.printer_states().await;
+    assert!(
+        states.iter().all(|(_, s)| s == "awaiting_clear"),
+        "a half-printed bed must be cleared: {states:?}"
+    );
+    for printer in ["p1", "p2"] {
+        assert_eq!(farm.clear(printer).await, StatusCode::OK);
+    }
+    farm.wait_jobs("two completed", LONG, |jobs| count(jobs, "completed") == 2)
+        .await;
+    for printer in ["p1", "p2"] {
+        farm.clear(printer).await;
+    }
+    farm.wait_jobs("all completed", LONG, |jobs| count(jobs, "completed") == 3)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_leaves_printers_safe_and_keeps_the_job() {
+    let mut farm = TestFarm::start(&[TestPrinter {
+        baud: 250_000,
+        ..TestPrinter::pla("p1")
+    }])
+    .await;
+    let file = farm.upload(&sample()).await;
+    farm.post("/api/jobs", json!({"file_id": file, "quantity": 1}))
+        .await;
+    farm.wait_jobs("printing", LONG, |jobs| {
+        jobs.iter().any(|j| state(j) == "printing")
+    })
+    .await;
+    let status = farm.terminate();
+    assert!(
+        status.success(),
+        "clean exit on SIGTERM: {status:?}\n{}",
+        farm.log()
+    );
+    farm.spawn().await;
+    let jobs = farm.jobs().await;
+    assert_eq!((jobs.len(), state(&jobs[0])), (1, "queued"), "{jobs:#?}");
+}
