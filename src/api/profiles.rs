@@ -1,23 +1,9 @@
 //! Mapping between printer profiles, G-code analyses and the store's file keys.
 
-use crate::config::{Config, PrinterProfile};
-use crate::gcode::{self, Analysis, CheckProfile, Violation, ViolationKind};
+use crate::config::Config;
+use crate::gcode::{self, Analysis, Violation, ViolationKind};
 use crate::store::FileKeys;
 use std::collections::BTreeMap;
-
-/// What the G-code checks allow on a printer, from its profile.
-pub fn check_profile(profile: &PrinterProfile) -> CheckProfile {
-    CheckProfile {
-        build_volume: profile.build_volume,
-        min_position: profile.min_position,
-        margin: profile.bounds_margin,
-        max_hotend_temp: profile.max_hotend_temp,
-        max_bed_temp: profile.max_bed_temp,
-        extruders: profile.extruders,
-        nozzle_diameter: Some(profile.nozzle_diameter),
-        forbidden_commands: profile.forbidden_commands.clone(),
-    }
-}
 
 /// The violations of an analysed file on each configured printer, by name.
 pub fn violations_by_printer(
@@ -27,7 +13,7 @@ pub fn violations_by_printer(
     config
         .printers
         .iter()
-        .map(|p| (p.name.clone(), gcode::check(analysis, &check_profile(p))))
+        .map(|p| (p.name.clone(), gcode::check(analysis, &p.check_profile())))
         .collect()
 }
 
@@ -87,21 +73,6 @@ mod tests {
     fn demo_config() -> Config {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/printers.toml");
         Config::load(std::path::Path::new(path)).unwrap()
-    }
-
-    #[test]
-    fn check_profile_copies_the_profile() {
-        let config = demo_config();
-        let big = config.printer("big-1").unwrap();
-        let check = check_profile(big);
-        assert_eq!(check.build_volume, [300.0, 300.0, 400.0]);
-        assert_eq!(check.min_position, big.min_position);
-        assert_eq!(check.margin, big.bounds_margin);
-        assert_eq!(check.max_hotend_temp, 280.0);
-        assert_eq!(check.max_bed_temp, 110.0);
-        assert_eq!(check.extruders, 1);
-        assert_eq!(check.nozzle_diameter, Some(0.4));
-        assert_eq!(check.forbidden_commands, big.forbidden_commands);
     }
 
     #[test]
