@@ -22,6 +22,8 @@ enum Command {
     Sim(cli::sim::Args),
     /// Run the farm: printers, scheduler and web API.
     Serve(cli::serve::Args),
+    /// Measure the serial link against virtual printers.
+    Bench(cli::bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
         Command::Print(a) => cli::print::run(a),
         Command::Sim(a) => cli::sim::run(a),
         Command::Serve(a) => cli::serve::run(a),
+        Command::Bench(a) => cli::bench::run(a),
     };
     match result {
         Ok(code) => code,

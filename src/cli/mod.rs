@@ -2,6 +2,7 @@
 //! arguments and a `run` function. `main.rs` only dispatches.
 
 pub mod analyze;
+pub mod bench;
 pub mod print;
 pub mod serve;
 pub mod sim;
