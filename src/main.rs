@@ -24,6 +24,8 @@ enum Command {
     Serve(cli::serve::Args),
     /// Manage API keys.
     Keys(cli::keys::Args),
+    /// Measure the serial link against virtual printers.
+    Bench(cli::bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         Command::Sim(a) => cli::sim::run(a),
         Command::Serve(a) => cli::serve::run(a),
         Command::Keys(a) => cli::keys::run(a),
+        Command::Bench(a) => cli::bench::run(a),
     };
     match result {
         Ok(code) => code,

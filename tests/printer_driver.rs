@@ -1,179 +1,159 @@
-//! The printer driver against a minimal Marlin on a real pseudo-terminal.
+//! The printer driver against the virtual Marlin (`printfarm::sim`) on a real
+//! PTY: printer-caused failures (disconnect, thermal runaway, reset) and the
+//! emergency stop.
 
-#[path = "printer_support/responder.rs"]
+#[path = "printer_support/virtual_printer.rs"]
 #[allow(dead_code)] // each test crate uses part of it
-mod responder;
+mod virtual_printer;
 
-use printfarm::printer::{
-    spawn, JobSource, PrinterConfig, PrinterEvent, PrinterHandle, PrinterState,
-};
-use responder::Responder;
-use std::time::{Duration, Instant};
-use tokio::sync::broadcast;
+use printfarm::printer::{JobSource, PrinterEvent, PrinterState};
+use printfarm::protocol::FlowMode;
+use printfarm::sim::FirmwareState;
+use std::time::Duration;
+use tokio::time::Instant;
+use virtual_printer::*;
 
-const WAIT: Duration = Duration::from_secs(10);
-
-fn job_lines(count: usize) -> Vec<String> {
-    let mut lines = vec!["; generated".to_owned(), String::new()];
-    lines.extend((1..=count).map(|i| format!("G1 X{i} Y{} ; move {i}", i * 2)));
-    lines
-}
-
-fn expected_commands(count: usize) -> Vec<String> {
-    (1..=count).map(|i| format!("G1 X{i} Y{}", i * 2)).collect()
-}
-
-async fn connect(responder: &Responder) -> (PrinterHandle, broadcast::Receiver<PrinterEvent>) {
-    let mut config = PrinterConfig::new(&responder.path, 115_200);
-    config.link.boot_wait = Duration::from_millis(200);
-    config.reconnect_min = Duration::from_millis(100);
-    let handle = spawn(config);
-    let events = handle.subscribe();
-    let mut status = handle.watch_status();
-    tokio::time::timeout(WAIT, status.wait_for(|s| s.state == PrinterState::Idle))
-        .await
-        .expect("printer never became idle")
-        .unwrap();
-    (handle, events)
-}
-
-/// The next job-ending event.
-async fn job_end(events: &mut broadcast::Receiver<PrinterEvent>) -> PrinterEvent {
-    let wait = async {
-        loop {
-            let event = events.recv().await.unwrap();
-            if let PrinterEvent::JobFinished { .. }
-            | PrinterEvent::JobFailed { .. }
-            | PrinterEvent::JobCancelled { .. } = event
-            {
-                return event;
-            }
-        }
-    };
-    tokio::time::timeout(WAIT, wait)
-        .await
-        .expect("job never ended")
-}
-
-fn job_commands(responder: &Responder) -> Vec<String> {
-    responder
-        .accepted()
-        .into_iter()
-        .filter(|c| c.starts_with("G1 X"))
-        .collect()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn streams_a_file_with_every_command_acknowledged_once_in_order() {
-    let responder = Responder::start();
-    let (printer, mut events) = connect(&responder).await;
-    let file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(file.path(), job_lines(300).join("\n")).unwrap();
-    printer
-        .start_job(7, JobSource::File(file.path().into()))
-        .await
-        .unwrap();
-    let PrinterEvent::JobFinished { job_id, stats } = job_end(&mut events).await else {
-        panic!("job did not finish");
-    };
-    assert_eq!(job_id, 7);
-    assert_eq!(job_commands(&responder), expected_commands(300));
-    assert_eq!(stats.resends, 0);
-    assert_eq!(printer.status().state, PrinterState::Idle);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_corrupted_line_is_resent_without_loss_or_duplication() {
-    let responder = Responder::start();
-    let (printer, mut events) = connect(&responder).await;
-    responder.corrupt_line(20);
-    printer
-        .start_job(1, JobSource::Lines(job_lines(100)))
-        .await
-        .unwrap();
-    let PrinterEvent::JobFinished { stats, .. } = job_end(&mut events).await else {
-        panic!("job did not finish");
-    };
-    assert!(stats.resends >= 1);
-    assert_eq!(job_commands(&responder), expected_commands(100));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn thermal_runaway_fails_the_job_as_printer_caused() {
-    let responder = Responder::start();
-    let (printer, mut events) = connect(&responder).await;
-    responder.hold(true);
-    printer
-        .start_job(2, JobSource::Lines(job_lines(100)))
-        .await
-        .unwrap();
-    assert!(responder.wait_until(WAIT, |r| r.len() > 5));
-    responder.say("Error:Thermal Runaway, system stopped! Heater_ID: bed\nError:Printer halted. kill() called!\n");
-    let PrinterEvent::JobFailed {
-        reason,
-        printer_caused,
-        ..
-    } = job_end(&mut events).await
-    else {
-        panic!("job did not fail");
-    };
-    assert_eq!(reason, "thermal runaway (bed)");
-    assert!(printer_caused);
-    assert_eq!(printer.status().state, PrinterState::Error);
+/// Fails the test unless `event` is a printer-caused `JobFailed`; returns its reason.
+fn printer_caused_failure(event: &PrinterEvent) -> (String, u64) {
+    match event {
+        PrinterEvent::JobFailed {
+            reason,
+            printer_caused: true,
+            last_acked_line,
+            ..
+        } => (reason.clone(), *last_acked_line),
+        other => panic!("expected a printer-caused failure, got {other:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_disconnect_mid_print_is_detected_within_two_seconds() {
-    let responder = Responder::start();
-    let (printer, mut events) = connect(&responder).await;
-    responder.hold(true);
+    let mut firmware = fast_firmware(50.0);
+    firmware.faults.disconnect_after_lines = Some(80);
+    let sim = start_sim(firmware);
+    let (printer, mut events) = connect(&sim, FlowMode::Counting).await;
     printer
-        .start_job(3, JobSource::Lines(job_lines(100)))
+        .start_job(3, JobSource::Lines(paced_job(500)))
         .await
         .unwrap();
-    assert!(responder.wait_until(WAIT, |r| r.len() > 5));
-    let dropped = Instant::now();
-    responder.drop_connection();
-    let PrinterEvent::JobFailed {
-        printer_caused,
-        reason,
-        ..
-    } = job_end(&mut events).await
-    else {
-        panic!("job did not fail");
+
+    let mut gone_at = None;
+    let (event, failed_at) = loop {
+        tokio::select! {
+            event = events.recv() => {
+                let event = event.unwrap();
+                if matches!(event, PrinterEvent::JobFailed { .. } | PrinterEvent::JobFinished { .. }) {
+                    break (event, Instant::now());
+                }
+            }
+            () = tokio::time::sleep(Duration::from_millis(2)) => {
+                if gone_at.is_none() && sim.state() == FirmwareState::Disconnected {
+                    gone_at = Some(Instant::now());
+                }
+            }
+            () = tokio::time::sleep(WAIT) => panic!("no job end"),
+        }
     };
-    assert!(
-        dropped.elapsed() < Duration::from_secs(2),
-        "took {:?}",
-        dropped.elapsed()
-    );
-    assert!(printer_caused, "{reason}");
+
+    assert_eq!(sim.state(), FirmwareState::Disconnected);
+    let detected = failed_at - gone_at.unwrap_or(failed_at);
+    assert!(detected < Duration::from_secs(2), "took {detected:?}");
+    let (reason, last_acked) = printer_caused_failure(&event);
     assert!(reason.starts_with("disconnected"), "{reason}");
+    assert!(last_acked > 0, "the job had started");
+    assert_ne!(printer.status().state, PrinterState::Printing);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn emergency_stop_goes_ahead_of_queued_lines() {
-    let responder = Responder::start();
-    let (printer, mut events) = connect(&responder).await;
-    responder.hold(true);
+async fn thermal_runaway_fails_the_job_naming_the_heater() {
+    let mut firmware = fast_firmware(20.0);
+    // Printer time: about two wall seconds after power-on, mid-job.
+    firmware.faults.thermal_runaway_at = Some(Duration::from_secs(40));
+    let sim = start_sim(firmware);
+    let (printer, mut events) = connect(&sim, FlowMode::Counting).await;
+    let before = sim.recorded_commands().len();
     printer
-        .start_job(4, JobSource::Lines(job_lines(100)))
+        .start_job(2, JobSource::Lines(paced_job(5000)))
         .await
         .unwrap();
-    assert!(responder.wait_until(WAIT, |r| r.len() > 5));
-    printer.emergency_stop().await.unwrap();
-    assert!(responder.wait_until(WAIT, |r| r.iter().any(|l| l == "M112")));
-    let PrinterEvent::JobFailed { printer_caused, .. } = job_end(&mut events).await else {
-        panic!("job did not fail");
-    };
-    assert!(!printer_caused);
-    responder.hold(false);
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let received = responder.received();
-    assert_eq!(
-        received.last().map(String::as_str),
-        Some("M112"),
-        "{received:?}"
+
+    let (reason, last_acked) = printer_caused_failure(&job_end(&mut events).await);
+    assert_eq!(reason, "thermal runaway (hotend 0)");
+    assert!(last_acked > 0, "the runaway came mid-job");
+    assert_eq!(printer.status().state, PrinterState::Error);
+    assert_eq!(sim.state(), FirmwareState::Halted);
+    let executed = recorded_since(&sim, before);
+    assert!(executed.len() < paced_job(5000).len());
+    assert_eq!(executed, paced_job(5000)[..executed.len()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_banner_mid_print_aborts_the_job_and_reconnects() {
+    let mut firmware = fast_firmware(50.0);
+    firmware.faults.reset_after_lines = Some(100);
+    let sim = start_sim(firmware);
+    let (printer, mut events) = connect(&sim, FlowMode::Counting).await;
+    printer
+        .start_job(5, JobSource::Lines(paced_job(500)))
+        .await
+        .unwrap();
+
+    let (reason, last_acked) = printer_caused_failure(&job_end(&mut events).await);
+    assert_eq!(reason, "printer reset");
+    assert!(last_acked > 0, "the reset came mid-job");
+    wait_for_state(&printer, PrinterState::Idle).await;
+    // Connected again: a new job runs to the end.
+    printer
+        .start_job(6, JobSource::Lines(paced_job(5)))
+        .await
+        .unwrap();
+    let end = job_end(&mut events).await;
+    assert!(
+        matches!(end, PrinterEvent::JobFinished { job_id: 6, .. }),
+        "{end:?}"
     );
-    assert!(job_commands(&responder).len() < 100);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emergency_stop_reaches_the_firmware_ahead_of_queued_lines() {
+    let sim = start_sim(fast_firmware(2.0)); // a move + M400 takes ~50 ms
+    let (printer, mut events) = connect(&sim, FlowMode::Counting).await;
+    let before = sim.recorded_commands().len();
+    let job = paced_job(200);
+    printer
+        .start_job(4, JobSource::Lines(job.clone()))
+        .await
+        .unwrap();
+    assert!(eventually(|| job_moves(&recorded_since(&sim, before)).len() >= 3).await);
+
+    let at_stop = recorded_since(&sim, before).len();
+    printer.emergency_stop().await.unwrap();
+    let event = job_end(&mut events).await;
+    assert!(
+        matches!(
+            event,
+            PrinterEvent::JobFailed {
+                printer_caused: false,
+                ..
+            }
+        ),
+        "{event:?}"
+    );
+    assert!(eventually(|| sim.state() == FirmwareState::Halted).await);
+    assert_eq!(printer.status().state, PrinterState::Error);
+
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let executed = recorded_since(&sim, before);
+    // Lines in flight and queued in the link never ran: at most the
+    // firmware's command queue (4 slots) finished after the request.
+    assert!(
+        executed.len() <= at_stop + 4,
+        "{} lines ran after the stop request",
+        executed.len() - at_stop
+    );
+    assert_eq!(
+        executed,
+        job[..executed.len()],
+        "a prefix of the job, nothing else"
+    );
 }

@@ -1,94 +1,128 @@
-//! Pause, resume and cancel against a minimal Marlin on a pseudo-terminal.
+//! Pause, resume and cancel against the virtual Marlin on a real PTY: the
+//! scripts reach the firmware, nothing of the file runs while paused, and a
+//! cancel stops the job and turns the heaters off.
 
-#[path = "printer_support/responder.rs"]
+#[path = "printer_support/virtual_printer.rs"]
 #[allow(dead_code)] // each test crate uses part of it
-mod responder;
+mod virtual_printer;
 
-use printfarm::printer::{spawn, JobSource, PrinterConfig, PrinterEvent, PrinterState};
-use responder::Responder;
+use printfarm::printer::{JobSource, PrinterEvent, PrinterState};
+use printfarm::protocol::FlowMode;
 use std::time::Duration;
+use tokio::sync::broadcast;
+use virtual_printer::*;
 
-const WAIT: Duration = Duration::from_secs(10);
 const PAUSE: [&str; 3] = ["G91", "G1 Z10 F600", "G90"];
 const RESUME: [&str; 3] = ["G91", "G1 Z-10 F600", "G90"];
 const CANCEL: [&str; 4] = ["M104 S0", "M140 S0", "M107", "M84"];
 
-fn job_lines(count: usize) -> Vec<String> {
-    (1..=count).map(|i| format!("G1 X{i}")).collect()
+fn ends_with(recorded: &[String], script: &[&str]) -> bool {
+    recorded.len() >= script.len() && recorded[recorded.len() - script.len()..] == *script
 }
 
-fn ends_with(accepted: &[String], script: &[&str]) -> bool {
-    accepted.len() >= script.len() && accepted[accepted.len() - script.len()..] == *script
+fn strings(script: &[&str]) -> Vec<String> {
+    script.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// Waits until the recorded stream ends with `script`, then checks that
+/// nothing more runs for a while; returns the stream.
+async fn settles_with(
+    sim: &printfarm::sim::SimHandle,
+    from: usize,
+    script: &[&str],
+) -> Vec<String> {
+    assert!(
+        eventually(|| ends_with(&recorded_since(sim, from), script)).await,
+        "never ran {script:?}: {:?}",
+        recorded_since(sim, from)
+    );
+    let settled = recorded_since(sim, from);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        recorded_since(sim, from),
+        settled,
+        "commands ran after {script:?}"
+    );
+    settled
+}
+
+/// The next temperature report.
+async fn next_temperatures(events: &mut broadcast::Receiver<PrinterEvent>) -> (f64, f64) {
+    let wait = async {
+        loop {
+            if let PrinterEvent::Temperatures(t) = events.recv().await.unwrap() {
+                let target = |r: Option<&printfarm::protocol::TemperatureReading>| {
+                    r.and_then(|r| r.target).unwrap()
+                };
+                return (target(t.hotend()), target(t.bed()));
+            }
+        }
+    };
+    tokio::time::timeout(WAIT, wait).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pause_resume_and_cancel_run_their_scripts_and_stop_feeding() {
-    let responder = Responder::start();
-    let mut config = PrinterConfig::new(&responder.path, 115_200);
-    config.link.boot_wait = Duration::from_millis(200);
-    let printer = spawn(config);
-    let mut events = printer.subscribe();
-    let mut status = printer.watch_status();
-    tokio::time::timeout(WAIT, status.wait_for(|s| s.state == PrinterState::Idle))
-        .await
-        .unwrap()
-        .unwrap();
-
-    responder.hold(true);
+async fn pause_and_resume_run_their_scripts_and_hold_the_file() {
+    let sim = start_sim(fast_firmware(5.0)); // a move + M400 takes ~20 ms
+    let (printer, mut events) = connect(&sim, FlowMode::Counting).await;
+    let before = sim.recorded_commands().len();
+    let job = paced_job(60);
     printer
-        .start_job(1, JobSource::Lines(job_lines(200)))
+        .start_job(1, JobSource::Lines(job.clone()))
         .await
         .unwrap();
-    assert!(responder.wait_until(WAIT, |r| r.len() > 5));
+    assert!(eventually(|| job_moves(&recorded_since(&sim, before)).len() >= 3).await);
+
     printer.pause().await.unwrap();
     assert_eq!(printer.status().state, PrinterState::Paused);
-    responder.hold(false);
-    assert!(responder.wait_until(WAIT, |r| r.iter().any(|l| l.contains("G1 Z10 F600"))));
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let paused = responder.accepted();
-    assert!(ends_with(&paused, &PAUSE), "{paused:?}");
+    let paused = settles_with(&sim, before, &PAUSE).await;
+    let done = paused.len() - PAUSE.len();
+    assert!(done < job.len(), "paused mid-job");
+    assert_eq!(paused[..done], job[..done], "job lines before the pause");
 
     printer.resume().await.unwrap();
-    let finished = tokio::time::timeout(WAIT, async {
-        loop {
-            if let PrinterEvent::JobFinished { .. } = events.recv().await.unwrap() {
-                break;
-            }
-        }
-    });
-    finished.await.unwrap();
-    let all = responder.accepted();
-    let resume_at = paused.len();
-    assert_eq!(all[resume_at..resume_at + 3], RESUME);
-    let moves: Vec<_> = all
-        .iter()
-        .filter(|c| c.starts_with("G1 X"))
-        .cloned()
-        .collect();
-    assert_eq!(moves, job_lines(200), "every line once, in order");
+    let end = job_end(&mut events).await;
+    assert!(
+        matches!(end, PrinterEvent::JobFinished { job_id: 1, .. }),
+        "{end:?}"
+    );
+    let mut expected = job[..done].to_vec();
+    expected.extend(strings(&PAUSE));
+    expected.extend(strings(&RESUME));
+    expected.extend_from_slice(&job[done..]);
+    assert!(eventually(|| recorded_since(&sim, before).len() >= expected.len()).await);
+    assert_eq!(
+        recorded_since(&sim, before),
+        expected,
+        "every line once, in order"
+    );
+}
 
-    responder.hold(true);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_stops_the_job_and_turns_the_heaters_off() {
+    let sim = start_sim(fast_firmware(5.0));
+    let (printer, mut events) = connect(&sim, FlowMode::Counting).await;
+    let before = sim.recorded_commands().len();
+    let mut job = strings(&["M104 S200", "M140 S60"]);
+    job.extend(paced_job(200));
     printer
-        .start_job(2, JobSource::Lines(job_lines(200)))
+        .start_job(2, JobSource::Lines(job.clone()))
         .await
         .unwrap();
-    let before = all.len();
-    assert!(responder.wait_until(WAIT, |r| r.len() > before + 5));
+    assert!(eventually(|| job_moves(&recorded_since(&sim, before)).len() >= 3).await);
+
     printer.cancel().await.unwrap();
-    responder.hold(false);
-    loop {
-        let event = tokio::time::timeout(WAIT, events.recv())
-            .await
-            .unwrap()
-            .unwrap();
-        if let PrinterEvent::JobCancelled { job_id, .. } = event {
-            assert_eq!(job_id, 2);
-            break;
-        }
-    }
-    assert!(responder.wait_until(WAIT, |r| r.iter().any(|l| l.contains("M84"))));
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let cancelled = responder.accepted();
-    assert!(ends_with(&cancelled, &CANCEL), "{cancelled:?}");
+    let end = job_end(&mut events).await;
+    assert!(
+        matches!(end, PrinterEvent::JobCancelled { job_id: 2, .. }),
+        "{end:?}"
+    );
+    let cancelled = settles_with(&sim, before, &CANCEL).await;
+    let done = cancelled.len() - CANCEL.len();
+    assert!(done < job.len(), "the rest of the job was dropped");
+    assert_eq!(cancelled[..done], job[..done]);
     assert_eq!(printer.status().state, PrinterState::Idle);
+    // A report made after the cancel script ran shows both targets at zero.
+    events = events.resubscribe();
+    assert_eq!(next_temperatures(&mut events).await, (0.0, 0.0));
 }

@@ -4,6 +4,7 @@
 pub mod analyze;
 mod analyze_table;
 pub mod keys;
+pub mod bench;
 pub mod print;
 pub mod serve;
 pub mod sim;

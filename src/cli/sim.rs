@@ -1,6 +1,6 @@
 //! `printfarm sim`: virtual Marlin printers on pseudo-terminals until Ctrl-C.
 
-use crate::sim::{self, FirmwareConfig, SimConfig, SimHandle};
+use crate::sim::{self, FirmwareConfig, PlannedMotion, SimConfig, SimHandle};
 use anyhow::{ensure, Context};
 use std::io::Write;
 use std::path::PathBuf;
@@ -60,7 +60,9 @@ async fn serve(configs: Vec<SimConfig>) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     for config in configs {
         let name = config.name.clone();
-        let printer = sim::spawn(config).with_context(|| format!("starting {name}"))?;
+        // Moves take the time the print-time estimator gives them.
+        let printer = sim::spawn_with(config, PlannedMotion::default())
+            .with_context(|| format!("starting {name}"))?;
         writeln!(stdout, "{} -> {}", printer.name(), printer.path().display())?;
         printers.push(printer);
     }

@@ -45,6 +45,8 @@ pub(super) struct Engine<M: MotionModel + Clone> {
     shared: Arc<Shared>,
     published: usize,
     record: Option<(PathBuf, BufWriter<File>)>,
+    /// The host's bytes were all read: the wire is idle until new ones come.
+    input_idle: bool,
 }
 
 impl<M: MotionModel + Clone> Engine<M> {
@@ -75,6 +77,7 @@ impl<M: MotionModel + Clone> Engine<M> {
             shared,
             published: 0,
             record,
+            input_idle: true,
         };
         engine.collect_output(Duration::ZERO); // the power-on banner
         Ok(engine)
@@ -97,8 +100,12 @@ impl<M: MotionModel + Clone> Engine<M> {
         let room = MAX_PENDING_OUTPUT.saturating_sub(self.pending_bytes);
         let kept = &bytes[..bytes.len().min(room)];
         if !kept.is_empty() {
+            let due = now + self.latency;
+            if self.pending.is_empty() {
+                self.outbound.rest_until(due); // the wire was idle until now
+            }
             self.pending_bytes += kept.len();
-            self.pending.push_back((now + self.latency, kept.to_vec()));
+            self.pending.push_back((due, kept.to_vec()));
         }
     }
 
@@ -184,12 +191,21 @@ pub(super) async fn run<M: MotionModel + Clone>(
             () = shared.reset.notified() => engine.firmware.reset(),
             ready = master.readable(), if budget > 0 => {
                 let mut guard = ready?;
-                let read = guard.try_io(|fd| read_some(fd.get_ref(), &mut buffer[..budget]));
-                if let Ok(result) = read {
-                    let count = result?;
-                    engine.inbound.consume(count);
-                    let now = engine.now();
-                    engine.firmware.receive(&buffer[..count], now);
+                let now = engine.now();
+                if std::mem::take(&mut engine.input_idle) {
+                    engine.inbound.rest_until(now); // these bytes were just written
+                }
+                let budget = engine.inbound.available(now).min(buffer.len());
+                if budget > 0 {
+                    match guard.try_io(|fd| read_some(fd.get_ref(), &mut buffer[..budget])) {
+                        Ok(result) => {
+                            let count = result?;
+                            engine.input_idle = count < budget;
+                            engine.inbound.consume(count);
+                            engine.firmware.receive(&buffer[..count], now);
+                        }
+                        Err(_would_block) => engine.input_idle = true,
+                    }
                 }
             }
             ready = master.writable(), if can_send => {

@@ -56,6 +56,18 @@ impl ByteRate {
         }
     }
 
+    /// The line was idle until `at`: bytes that start then have no credit
+    /// from the idle time, and the first one passes a byte-time after `at`.
+    /// (The burst allowance smooths the event loop's wake-ups; it must not
+    /// let a line written after a pause cross the wire in no time.)
+    pub fn rest_until(&mut self, at: Duration) {
+        if !self.unlimited() {
+            self.refill(at);
+            self.tokens = self.tokens.min(0.0);
+            self.updated = self.updated.max(at);
+        }
+    }
+
     /// When at least one byte may pass again.
     pub fn next_byte_at(&self) -> Duration {
         if self.unlimited() || self.tokens >= 1.0 {
@@ -100,6 +112,28 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn an_idle_line_earns_no_credit_after_a_rest() {
+        let mut rate = ByteRate::new(115_200, Duration::ZERO);
+        let later = Duration::from_millis(100);
+        assert!(rate.available(later) > 200, "a 20 ms burst while idle");
+        rate.rest_until(later);
+        assert_eq!(rate.available(later), 0);
+        let byte_time = Duration::from_secs_f64(1.0 / 11_520.0);
+        assert!(rate.next_byte_at() >= later + byte_time.mul_f64(0.99));
+        let four_ms = later + Duration::from_millis(4);
+        assert_eq!(
+            rate.available(four_ms),
+            46,
+            "11.52 bytes per ms from the rest"
+        );
+        // A rest in the future (reply latency) starts the credit then.
+        let mut out = ByteRate::new(115_200, Duration::ZERO);
+        out.rest_until(Duration::from_millis(16));
+        assert_eq!(out.available(Duration::from_millis(10)), 0);
+        assert_eq!(out.available(Duration::from_millis(17)), 11);
     }
 
     #[test]

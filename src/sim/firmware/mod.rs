@@ -218,14 +218,15 @@ impl<M: MotionModel + Clone> Firmware<M> {
     }
 
     fn advance_clock(&mut self, now: Duration) {
-        if now <= self.clock {
-            return;
+        if now > self.clock {
+            let printer_seconds = (now - self.clock).as_secs_f64() * self.config.speed;
+            self.hotend.advance(printer_seconds);
+            self.bed.advance(printer_seconds);
+            self.clock = now;
         }
-        let printer_seconds = (now - self.clock).as_secs_f64() * self.config.speed;
-        self.hotend.advance(printer_seconds);
-        self.bed.advance(printer_seconds);
-        self.clock = now;
-        while self.planner.front().is_some_and(|end| *end <= now) {
+        // Also when the clock stands still: a zero-length block ends the
+        // instant it is planned, and a wait on it must not spin.
+        while self.planner.front().is_some_and(|end| *end <= self.clock) {
             self.planner.pop_front();
         }
     }
