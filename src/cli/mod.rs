@@ -3,8 +3,8 @@
 
 pub mod analyze;
 mod analyze_table;
-pub mod keys;
 pub mod bench;
+pub mod keys;
 pub mod print;
 pub mod serve;
 pub mod sim;

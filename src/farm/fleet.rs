@@ -2,9 +2,10 @@
 //! the virtual printer behind a pseudo-terminal.
 
 use crate::config::{Connection, FlowMode, PrinterProfile, SimSettings};
+use crate::gcode::limits::MachineLimits;
 use crate::printer::{self, PrinterConfig, PrinterHandle, Scripts};
 use crate::protocol;
-use crate::sim::{self, FirmwareConfig, SimConfig, SimHandle};
+use crate::sim::{self, FirmwareConfig, PlannedMotion, SimConfig, SimHandle};
 use anyhow::Context;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -154,7 +155,13 @@ fn start_sim(
         link: Some(dir.join(&profile.name)),
         record: None,
     };
-    Ok(sim::spawn(config)?)
+    // The virtual printer moves with the printer's own limits, so a demo
+    // print takes the time the estimator predicts (divided by the speed).
+    let mut limits = MachineLimits::default();
+    if let Some(overrides) = profile.analyze_options().limits {
+        overrides.apply(&mut limits);
+    }
+    Ok(sim::spawn_with(config, PlannedMotion::new(limits))?)
 }
 
 fn driver_config(profile: &PrinterProfile, port: &Path) -> PrinterConfig {
