@@ -2,7 +2,7 @@
 
 use super::error::ApiError;
 use super::AppState;
-use crate::scheduler::{can_any_print, Extents, JobNeeds, PrinterCaps, Refusal};
+use crate::scheduler::{can_any_print, JobNeeds, PrinterCaps, Refusal};
 use crate::store::FileKeys;
 
 /// What a request asks of the printer besides the file.
@@ -18,26 +18,13 @@ pub struct Wanted<'a> {
 
 /// The scheduler's view of a job printing `file` as `wanted`.
 fn job_needs(file: &FileKeys, wanted: Wanted<'_>) -> JobNeeds {
-    let extents = match (file.extents_min, file.extents_max) {
-        (Some(min), Some(max)) => Some(Extents { min, max }),
-        _ => None,
-    };
-    let violations_free = match &file.violations {
-        serde_json::Value::Null => true,
-        serde_json::Value::Array(items) => items.is_empty(),
-        _ => false,
-    };
-    JobNeeds {
-        material: wanted.material.map(str::to_owned),
-        colour: wanted.colour.map(str::to_owned),
-        required_tags: wanted.tags.to_vec(),
-        extents,
-        tools_used: file.tools_used.clone(),
-        max_hotend_temp: file.max_hotend_temp,
-        max_bed_temp: file.max_bed_temp,
-        nozzle_diameter: file.nozzle_diameter,
-        violations_free,
-    }
+    let own = |v: Option<&str>| v.map(str::to_owned);
+    JobNeeds::for_file(
+        file,
+        own(wanted.material),
+        own(wanted.colour),
+        wanted.tags.to_vec(),
+    )
 }
 
 /// The request field a refusal is about.

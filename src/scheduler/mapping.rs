@@ -53,9 +53,25 @@ impl PrinterCaps {
 }
 
 impl JobNeeds {
-    /// Needs of a stored job and its file's routing keys. The file counts as
-    /// violation-free when its violations are `null` or an empty array.
+    /// Needs of a stored job and its file's routing keys.
     pub fn from_store(job: &store::JobRecord, file: &store::FileKeys) -> JobNeeds {
+        JobNeeds::for_file(
+            file,
+            job.material.clone(),
+            job.colour.clone(),
+            job.required_tags.clone(),
+        )
+    }
+
+    /// Needs of printing `file` in this material and colour on a printer
+    /// with these tags. The file counts as violation-free when its
+    /// violations are `null` or an empty array.
+    pub fn for_file(
+        file: &store::FileKeys,
+        material: Option<String>,
+        colour: Option<String>,
+        required_tags: Vec<String>,
+    ) -> JobNeeds {
         let extents = match (file.extents_min, file.extents_max) {
             (Some(min), Some(max)) => Some(Extents { min, max }),
             _ => None,
@@ -66,9 +82,9 @@ impl JobNeeds {
             _ => false,
         };
         JobNeeds {
-            material: job.material.clone(),
-            colour: job.colour.clone(),
-            required_tags: job.required_tags.clone(),
+            material,
+            colour,
+            required_tags,
             extents,
             tools_used: file.tools_used.clone(),
             max_hotend_temp: file.max_hotend_temp,
