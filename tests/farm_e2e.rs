@@ -205,3 +205,27 @@ async fn sigterm_leaves_printers_safe_and_keeps_the_job() {
     let jobs = farm.jobs().await;
     assert_eq!((jobs.len(), state(&jobs[0])), (1, "queued"), "{jobs:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_and_resume_on_the_printer_follow_in_the_job() {
+    let farm = TestFarm::start(&[TestPrinter {
+        baud: 115_200,
+        ..TestPrinter::pla("p1")
+    }])
+    .await;
+    let file = farm.upload(&sample()).await;
+    farm.post("/api/jobs", json!({"file_id": file, "quantity": 1}))
+        .await;
+    farm.wait_jobs("printing", LONG, |jobs| {
+        jobs.iter().any(|j| state(j) == "printing")
+    })
+    .await;
+    let (status, body) = farm.post("/api/printers/p1/pause", json!({})).await;
+    assert!(status.is_success(), "{status} {body}");
+    farm.wait_jobs("paused", LONG, |jobs| state(&jobs[0]) == "paused")
+        .await;
+    let (status, body) = farm.post("/api/printers/p1/resume", json!({})).await;
+    assert!(status.is_success(), "{status} {body}");
+    farm.wait_jobs("completed", LONG, |jobs| state(&jobs[0]) == "completed")
+        .await;
+}

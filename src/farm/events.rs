@@ -2,7 +2,7 @@
 
 use super::fleet::PrinterSlot;
 use crate::printer::{PrinterEvent, PrinterState as DriverState};
-use crate::store::{PrinterState, Store};
+use crate::store::{JobState, PrinterState, Store};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
@@ -60,7 +60,10 @@ impl EventWatcher {
 
     async fn on_event(&self, event: PrinterEvent) -> anyhow::Result<()> {
         match event {
-            PrinterEvent::StateChanged(state) => self.on_state(state).await,
+            PrinterEvent::StateChanged(state) => {
+                self.job_follows(state).await;
+                self.on_state(state).await;
+            }
             PrinterEvent::Progress(p) => {
                 if let Some(job) = self.slot.job_of_run(p.job_id) {
                     self.store
@@ -117,6 +120,25 @@ impl EventWatcher {
         };
         self.store.set_printer_state(self.name(), state).await?;
         Ok(())
+    }
+
+    /// Pausing and resuming on the printer moves its job between
+    /// `printing` and `paused` in the store.
+    async fn job_follows(&self, state: DriverState) {
+        let Some(job) = self.slot.current_job() else {
+            return;
+        };
+        let result = match state {
+            DriverState::Paused => self.store.pause(&job).await,
+            DriverState::Printing => match self.store.get_job(&job).await {
+                Ok(record) if record.state == JobState::Paused => self.store.resume(&job).await,
+                _ => Ok(()),
+            },
+            _ => Ok(()),
+        };
+        if let Err(e) = result {
+            tracing::warn!(printer = %self.name(), %job, "job state not updated: {e}");
+        }
     }
 
     async fn on_state(&self, state: DriverState) {
