@@ -21,7 +21,7 @@
 use printfarm::api::{self, AppState};
 use printfarm::config::Config;
 use printfarm::farm::{Farm, FleetControl};
-use printfarm::store::{FileKeys, NewFile, NewJob, Role, Store};
+use printfarm::store::{FileKeys, JobFilter, JobState, NewFile, NewJob, Role, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use reqwest::Client;
@@ -51,6 +51,8 @@ const BASELINE_REQUESTS: usize = 40;
 const LATENCY_RUN: Duration = Duration::from_secs(20);
 /// Jobs queued before the latency run so every printer stays busy.
 const BACKLOG: u32 = 200;
+/// Timings of each store read (the median is reported).
+const READ_REPEATS: usize = 5;
 /// How long the farm's CPU use without API load is sampled.
 const IDLE_CPU_RUN: Duration = Duration::from_secs(5);
 /// Linux reports thread CPU time in clock ticks of 1/100 s (`USER_HZ`).
@@ -473,7 +475,48 @@ async fn store_enqueue() {
         );
     }
     println!();
+    store_reads(&store).await;
     store.close().await;
+}
+
+/// Median of `READ_REPEATS` timings of `read`, and the rows it returned.
+async fn time_read<F, Fut>(read: F) -> (Duration, usize)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = usize>,
+{
+    let mut times = Vec::new();
+    let mut rows = 0;
+    for _ in 0..READ_REPEATS {
+        let start = Instant::now();
+        rows = read().await;
+        times.push(start.elapsed());
+    }
+    times.sort();
+    (quantile(&times, 0.5), rows)
+}
+
+/// The two reads whose cost grows with the queue, over the jobs just created:
+/// the scheduler's snapshot of the whole queue and the API's queued list.
+async fn store_reads(store: &Store) {
+    let (snapshot, queued) =
+        time_read(|| async { store.queued_jobs().await.expect("queued jobs").len() }).await;
+    let filter = JobFilter {
+        states: vec![JobState::Queued],
+        order_id: None,
+        owner_key_id: None,
+        limit: None,
+    };
+    let (list, listed) =
+        time_read(|| async { store.list_jobs(&filter).await.expect("list jobs").len() }).await;
+    println!(
+        "Reads over that queue (median of {READ_REPEATS}):\n\n\
+         | read | rows | ms |\n|---|---:|---:|\n\
+         | `Store::queued_jobs` (the scheduler's snapshot, every round) | {queued} | {} |\n\
+         | `Store::list_jobs` state=queued (`GET /api/jobs?state=queued`, default limit) | {listed} | {} |\n",
+        ms(snapshot),
+        ms(list)
+    );
 }
 
 // ---------------------------------------------------------------- part 2
