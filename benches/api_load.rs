@@ -4,12 +4,16 @@
 //!
 //! Three parts, each on its own temporary SQLite file:
 //! 1. **store enqueue**: `Store::create_jobs` (quantity 1) from 4 and 16
-//!    concurrent tasks, 5 s each, no HTTP and no farm;
+//!    concurrent tasks, 5 s each, no HTTP and no farm; then the two reads
+//!    whose cost grows with the queue (`queued_jobs`, `list_jobs`) over the
+//!    jobs just created;
 //! 2. **HTTP enqueue**: `POST /api/jobs` (quantity 1) from 4 and 16 closed-loop
 //!    clients, 5 s each, against the real farm (16 simulated printers, the
 //!    scheduler woken by every submission);
-//! 3. **latency**: an open-loop mix of reads and submissions at a fixed rate
-//!    for 20 s while the 16 printers print. Each request is due at a fixed
+//! 3. **latency**: on a fresh farm per rate (200 and 500 req/s), an open-loop
+//!    mix of reads and submissions for 20 s while the 16 printers print; the
+//!    first farm also reports its CPU use without API load and each request
+//!    kind's service time at low load. Each request is due at a fixed
 //!    time; its latency runs from that due time to the last byte of the body,
 //!    so a stalled server cannot hide queueing delay (no coordinated omission).
 //!
