@@ -9,6 +9,9 @@ use anyhow::Context;
 use std::time::Duration;
 use tokio::sync::{mpsc, Notify};
 
+/// Shortest time between two scheduling rounds.
+pub const MIN_ROUND_GAP: Duration = Duration::from_millis(250);
+
 /// Reads the current snapshot from the store.
 pub async fn load_snapshot(store: &Store, profiles: &[PrinterProfile]) -> anyhow::Result<Snapshot> {
     let queued = store.queued_jobs().await.context("reading the queue")?;
@@ -75,6 +78,9 @@ pub async fn run_loop(
         if assigned.is_closed() {
             return;
         }
+        // A burst of submissions wakes the loop once per job; spacing the
+        // rounds keeps the queue read from running back to back.
+        tokio::time::sleep(MIN_ROUND_GAP.min(interval)).await;
         let _ = tokio::time::timeout(interval, wake.notified()).await;
     }
 }

@@ -125,7 +125,7 @@ impl Store {
         };
         let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
         if backend == Backend::Sqlite {
-            options = options.max_connections(4).after_connect(|conn, _meta| {
+            options = options.max_connections(8).after_connect(|conn, _meta| {
                 Box::pin(async move {
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
                     conn.execute("PRAGMA foreign_keys = ON").await?;
