@@ -3,14 +3,14 @@
 
 use super::analysis::{Analysis, Diagnostic, NozzleHint};
 use super::interp::{Action, Flavor, Interpreter};
-use super::limits::{LimitOverrides, MachineLimits, E};
+use super::limits::{LimitOverrides, MachineLimits};
 use super::line::{Code, Line};
 use super::metadata::{CommentEvent, Metadata};
 use super::parser::{parse_line, IssueKind, ParseIssue};
-use super::plan_worker::{PlanOp, PlanWorker};
+use super::plan_worker::{MoveOp, PlanOp, PlanWorker};
 use super::prescan::SlicerSettings;
 use super::tracking::CommandCounter;
-use super::tracking::{Bounds, Heat, LayerTracker};
+use super::tracking::Heat;
 
 /// Diagnostics kept in full; the rest are only counted.
 const MAX_DIAGNOSTICS: usize = 200;
@@ -35,12 +35,7 @@ pub struct Analyzer {
     meta: Metadata,
     actions: Vec<Action>,
     issues: Vec<ParseIssue>,
-    layers: LayerTracker,
-    extrusion: Bounds,
-    moves: Bounds,
     heat: Heat,
-    filament: Vec<f64>,
-    prime_filament: Vec<f64>,
     started: bool,
     dwell: f64,
     max_feedrate: f64,
@@ -76,12 +71,7 @@ impl Analyzer {
             meta: Metadata::default(),
             actions: Vec::with_capacity(64),
             issues: Vec::new(),
-            layers: LayerTracker::default(),
-            extrusion: Bounds::default(),
-            moves: Bounds::default(),
             heat: Heat::default(),
-            filament: vec![0.0],
-            prime_filament: vec![0.0],
             started: false,
             dwell: 0.0,
             max_feedrate: 0.0,
@@ -128,12 +118,12 @@ impl Analyzer {
 
     fn comment(&mut self, number: u64, comment: &[u8]) {
         match self.meta.observe(comment) {
-            CommentEvent::LayerChange => {
+            CommentEvent::LayerChange => self.planner.send(PlanOp::LayerMarker),
+            CommentEvent::Feature(false) if !self.started => {
                 self.started = true;
-                self.layers.marker();
+                self.planner.send(PlanOp::Started);
             }
-            CommentEvent::Feature(custom) => self.started |= !custom,
-            CommentEvent::LayerZ(z) => self.layers.marker_z(z),
+            CommentEvent::LayerZ(z) => self.planner.send(PlanOp::LayerZ(z)),
             CommentEvent::Setting("nozzle_diameter", v) => {
                 if let Some(d) = super::limits::first_number(v) {
                     self.nozzle_hint(d, "nozzle_diameter setting", number);
@@ -227,20 +217,25 @@ impl Analyzer {
                     to,
                     planned,
                     fw_retract,
-                } => {
-                    self.movement(number, from, to, planned, arc);
-                    self.plan(&planned, fw_retract);
-                }
+                } => self.planner.send(PlanOp::Move(MoveOp {
+                    from: [from[0], from[1], from[2]],
+                    to: [to[0], to[1], to[2]],
+                    planned,
+                    line: number,
+                    tool: self.interp.tool,
+                    fw_retract,
+                    in_arc: arc,
+                })),
                 Action::ArcBounds {
                     min,
                     max,
                     extruding,
-                } => {
-                    self.moves.extend(min, max, number);
-                    if extruding {
-                        self.extrusion.extend(min, max, number);
-                    }
-                }
+                } => self.planner.send(PlanOp::ArcBounds {
+                    min,
+                    max,
+                    extruding,
+                    line: number,
+                }),
                 Action::Dwell(seconds) => {
                     self.flush();
                     self.dwell += seconds;
@@ -250,73 +245,19 @@ impl Analyzer {
         }
     }
 
-    fn movement(
-        &mut self,
-        number: u64,
-        from: [f64; 4],
-        to: [f64; 4],
-        planned: super::planner::Move,
-        arc: bool,
-    ) {
-        let de = planned.delta[E];
-        let xy_moved = planned.delta[0] != 0.0 || planned.delta[1] != 0.0;
-        let xyz_moved = xy_moved || planned.delta[2] != 0.0;
-        if de > 0.0 && xy_moved {
-            self.deposit(de);
-        }
-        if !arc && xyz_moved {
-            let (lo, hi) = corners(from, to);
-            self.moves.extend(lo, hi, number);
-            if de > 0.0 {
-                self.extrusion.extend(lo, hi, number);
-            }
-        }
-        if de > 0.0 && xyz_moved {
-            self.layers.extruding_at(to[2]);
-        }
-    }
-
-    fn deposit(&mut self, de: f64) {
-        let tool = self.interp.tool as usize;
-        let bucket = if self.started {
-            &mut self.filament
-        } else {
-            &mut self.prime_filament
-        };
-        if tool < 256 {
-            if bucket.len() <= tool {
-                bucket.resize(tool + 1, 0.0);
-            }
-            bucket[tool] += de;
-        }
-    }
-
-    /// Hands a move to the planner. The tag carries the layer and, in its
-    /// lowest bit, whether the move is a firmware retraction.
-    fn plan(&mut self, planned: &super::planner::Move, fw_retract: bool) {
-        let tag = (u64::from(self.layers.current()) << 1) | u64::from(fw_retract);
-        self.planner.send(PlanOp::Push(*planned, tag));
-    }
-
     fn flush(&mut self) {
         self.planner.send(PlanOp::Flush);
     }
 
     /// Ends the pass and returns the analysis.
     pub fn finish(mut self, bytes: u64) -> Analysis {
-        let times = self.planner.finish();
+        let motion = self.planner.finish();
         let mut out = std::mem::take(&mut self.out);
         out.bytes = bytes;
-        out.motion_time_s = times.total;
         out.dwell_time_s = self.dwell;
-        out.fw_retract_time_s = times.fw_retract;
+        out.tools = motion.tools_used();
+        motion.fill(&mut out);
         out.estimated_time_s = out.motion_time_s + out.dwell_time_s;
-        self.fill_filament(&mut out);
-        out.extrusion_extents = self.extrusion.extents();
-        out.extrusion_extent_lines = self.extrusion.lines();
-        out.move_extents = self.moves.extents();
-        self.layers.fill(&mut out, &times.per_layer);
-        out.tools = self.tools_used();
         out.max_feedrate_mm_s = self.max_feedrate;
         (out.temperatures, out.heating_waits) = self.heat.finish();
         out.slicer = self.meta.slicer;
@@ -325,44 +266,8 @@ impl Analyzer {
         out.commands = self.commands.into_sorted();
         out
     }
-
-    /// Files without any layer or feature marker (Slic3r) have no start
-    /// G-code to set apart: everything they extrude counts.
-    fn fill_filament(&mut self, out: &mut Analysis) {
-        if !self.started {
-            std::mem::swap(&mut self.filament, &mut self.prime_filament);
-        }
-        out.prime_filament_mm = self.prime_filament.iter().sum();
-        out.filament_mm = self.filament.iter().map(|f| f.max(0.0)).collect();
-        let area = std::f64::consts::PI * (out.filament_diameter_mm / 2.0).powi(2);
-        out.filament_cm3 = out
-            .filament_mm
-            .iter()
-            .map(|mm| mm * area / 1000.0)
-            .collect();
-    }
-
-    fn tools_used(&self) -> Vec<u32> {
-        let mut tools: Vec<u32> = self
-            .filament
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| **f > 0.0)
-            .filter_map(|(t, _)| u32::try_from(t).ok())
-            .collect();
-        if tools.is_empty() {
-            tools.push(0);
-        }
-        tools
-    }
 }
 
 fn is_limit_command(code: Code) -> bool {
     code.letter == b'M' && code.sub.is_none() && matches!(code.number, 201 | 203 | 204 | 205 | 566)
-}
-
-fn corners(from: [f64; 4], to: [f64; 4]) -> ([f64; 3], [f64; 3]) {
-    let lo = [from[0].min(to[0]), from[1].min(to[1]), from[2].min(to[2])];
-    let hi = [from[0].max(to[0]), from[1].max(to[1]), from[2].max(to[2])];
-    (lo, hi)
 }
