@@ -155,11 +155,11 @@ pub fn square_gcode(max_x: f64) -> String {
     )
 }
 
-/// The PrusaSlicer name tag from the shared corpus.
+/// The PrusaSlicer name tag (a copy of the corpus file kept in the repository).
 pub fn corpus_nametag() -> Vec<u8> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/gcode-corpus/prusaslicer/nametag-alice__mk3s_m73_limits.gcode"
+        "/gcode-samples/prusaslicer/nametag-alice__mk3s_m73_limits.gcode"
     );
     std::fs::read(path).unwrap()
 }
