@@ -22,9 +22,9 @@
 //! (thread `load-rt`), so the farm's CPU time can be told apart from the
 //! client's through `/proc/self/task/*/stat`.
 
-use printfarm::api::{self, AppState};
+use printfarm::api;
 use printfarm::config::Config;
-use printfarm::farm::{Farm, FleetControl};
+use printfarm::farm::Service;
 use printfarm::store::{FileKeys, JobFilter, JobState, NewFile, NewJob, Role, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -121,10 +121,9 @@ struct RunningFarm {
     _dir: tempfile::TempDir,
     base: String,
     key: String,
-    farm: Farm,
+    service: Service,
     stop_server: oneshot::Sender<()>,
     server: JoinHandle<anyhow::Result<()>>,
-    relay: JoinHandle<()>,
 }
 
 /// `printers.toml` text: a temp SQLite file and `count` simulated MK3S-like
@@ -161,36 +160,22 @@ async fn start_farm(printers: usize) -> RunningFarm {
         .create_api_key(Role::Operator, "api_load")
         .await
         .expect("api key");
-    let farm = Farm::start(&config, store.clone()).await.expect("farm");
-    let (events, _) = tokio::sync::broadcast::channel(1024);
-    let relay = tokio::spawn(api::relay_store_events(
-        store.clone(),
-        events.clone(),
-        Duration::from_millis(250),
-    ));
-    let state = AppState {
-        store,
-        config: Arc::new(config.clone()),
-        farm: Arc::new(FleetControl::new(&farm)),
-        events,
-        data_dir: config.farm.data_dir.clone(),
-    };
+    let service = Service::start(&config, store).await.expect("farm");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("listen");
     let base = format!("http://{}", listener.local_addr().expect("address"));
     let (stop_server, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(api::serve(listener, state, async {
+    let server = tokio::spawn(api::serve(listener, service.state.clone(), async {
         let _ = stopped.await;
     }));
     RunningFarm {
         _dir: dir,
         base,
         key,
-        farm,
+        service,
         stop_server,
         server,
-        relay,
     }
 }
 
@@ -199,8 +184,7 @@ impl RunningFarm {
     async fn stop(self) {
         let _ = self.stop_server.send(());
         let _ = tokio::time::timeout(Duration::from_secs(5), self.server).await;
-        self.relay.abort();
-        self.farm.shutdown().await;
+        self.service.shutdown().await;
     }
 }
 

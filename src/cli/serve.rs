@@ -1,15 +1,13 @@
 //! `printfarm serve`: printers, scheduler and web API in one process.
 
-use crate::api::{self, AppState};
+use crate::api;
 use crate::config::Config;
-use crate::farm::{Farm, FleetControl};
+use crate::farm::Service;
 use crate::store::Store;
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::Duration;
 
 /// Arguments of `printfarm serve`.
 #[derive(Debug, clap::Args)]
@@ -59,20 +57,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("opening the database {}", config.farm.database_url))?
         .with_requeue_limit(config.farm.requeue_limit);
-    let farm = Farm::start(&config, store.clone()).await?;
-    let (events, _) = tokio::sync::broadcast::channel(1024);
-    let relay = tokio::spawn(api::relay_store_events(
-        store.clone(),
-        events.clone(),
-        Duration::from_millis(250),
-    ));
-    let state = AppState {
-        store,
-        config: Arc::new(config.clone()),
-        farm: Arc::new(FleetControl::new(&farm)),
-        events,
-        data_dir,
-    };
+    let service = Service::start(&config, store).await?;
     let listener = tokio::net::TcpListener::bind(config.farm.listen)
         .await
         .with_context(|| format!("listening on {}", config.farm.listen))?;
@@ -85,10 +70,9 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         "printfarm: API on http://{address}; printers: {}",
         names(&config)
     );
-    let served = api::serve(listener, state, shutdown_signal()).await;
+    let served = api::serve(listener, service.state.clone(), shutdown_signal()).await;
     tracing::info!("shutting down: no new jobs, printers left safe");
-    relay.abort();
-    farm.shutdown().await;
+    service.shutdown().await;
     served
 }
 

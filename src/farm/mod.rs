@@ -14,9 +14,11 @@ mod control;
 mod dispatch;
 mod events;
 mod fleet;
+mod service;
 
 pub use control::FleetControl;
 pub use fleet::{Fleet, PrinterSlot};
+pub use service::Service;
 
 use crate::config::Config;
 use crate::store::Store;
