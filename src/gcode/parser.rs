@@ -170,28 +170,38 @@ fn line_number(i: &[u8]) -> IResult<&[u8], Option<u32>> {
 
 /// `G1`, `M862.3`, `T0`: a command code.
 fn code(i: &[u8]) -> IResult<&[u8], Code> {
-    let (rest, letter) = take_while1(|b: u8| matches!(b | 0x20, b'g' | b'm' | b't'))
-        .parse(i)
-        .and_then(|(r, l)| if l.len() == 1 { Ok((r, l[0])) } else { fail(i) })?;
-    let (rest, num) = digits(rest)?;
-    let Some(number) = to_u32(num) else {
+    let letter = match i.first() {
+        Some(&b) if matches!(b | 0x20, b'g' | b'm' | b't') => b.to_ascii_uppercase(),
+        _ => return fail(i),
+    };
+    let rest = &i[1..];
+    let n = count_digits(rest);
+    let Some(number) = to_u32(&rest[..n]).filter(|_| n > 0) else {
         return fail(i);
     };
+    let rest = &rest[n..];
     let (rest, sub) = match rest {
         [b'.', d, ..] if d.is_ascii_digit() => {
-            let (r, s) = digits(&rest[1..])?;
-            (r, to_u32(s).and_then(|v| u16::try_from(v).ok()))
+            let m = count_digits(&rest[1..]);
+            let sub = to_u32(&rest[1..=m]).and_then(|v| u16::try_from(v).ok());
+            (&rest[1 + m..], sub)
         }
         _ => (rest, None),
     };
     Ok((
         rest,
         Code {
-            letter: letter.to_ascii_uppercase(),
+            letter,
             number,
             sub,
         },
     ))
+}
+
+fn count_digits(b: &[u8]) -> usize {
+    b.iter()
+        .position(|c| !c.is_ascii_digit())
+        .unwrap_or(b.len())
 }
 
 fn fail<T>(i: &[u8]) -> IResult<&[u8], T> {
@@ -220,6 +230,9 @@ fn quoted(i: &[u8]) -> IResult<&[u8], Option<&[u8]>> {
 
 /// Splits `body*cs` into the body and the checksum digits, when the line ends so.
 fn split_checksum(code_part: &[u8]) -> (&[u8], Option<&[u8]>) {
+    if memchr::memrchr(b'*', code_part).is_none() {
+        return (code_part, None);
+    }
     let trimmed = trim_end(code_part);
     match memchr::memrchr(b'*', trimmed) {
         Some(star) if trimmed[star + 1..].iter().all(u8::is_ascii_digit) => {
@@ -358,7 +371,13 @@ fn parse_words<'a>(
 ) {
     let mut full = false;
     loop {
-        rest = skip_blanks_and_comments(input, rest, line, issues);
+        while let [b' ' | b'\t', tail @ ..] = rest {
+            rest = tail;
+        }
+        if rest.first() == Some(&b'(') {
+            rest = skip_blanks_and_comments(input, rest, line, issues);
+            continue;
+        }
         let Some(&first) = rest.first() else { return };
         if !first.is_ascii_alphabetic() {
             issues.push(ParseIssue {
@@ -425,6 +444,14 @@ fn word_value<'a>(
     after: &'a [u8],
     issues: &mut Vec<ParseIssue>,
 ) -> (&'a [u8], Value<'a>) {
+    // Fast path: the number follows its letter directly, as in `X10.5`.
+    if let Some(b'0'..=b'9' | b'-' | b'.') = after.first() {
+        if let Ok((rest, v)) = number(after) {
+            if !matches!(rest, [b'.', d, ..] if d.is_ascii_digit()) {
+                return (rest, Value::Number(v));
+            }
+        }
+    }
     let spaced = blanks(after).map_or(after, |(r, _)| r);
     match spaced.first() {
         Some(b'"') => match quoted(spaced) {
