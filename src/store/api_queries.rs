@@ -26,7 +26,8 @@ pub struct OrderItemRecord {
     pub personalisation: Option<Value>,
 }
 
-fn order(row: &sqlx::any::AnyRow) -> Result<OrderRecord, StoreError> {
+/// An order from its row.
+pub(super) fn order(row: &sqlx::any::AnyRow) -> Result<OrderRecord, StoreError> {
     Ok(OrderRecord {
         id: row.try_get("id")?,
         external_id: row.try_get("external_id")?,

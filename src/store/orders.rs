@@ -115,14 +115,7 @@ impl Store {
                 kind: "order",
                 id: id.to_owned(),
             })?;
-        Ok(OrderRecord {
-            id: row.try_get("id")?,
-            external_id: row.try_get("external_id")?,
-            customer_ref: row.try_get("customer_ref")?,
-            due_at: row.try_get("due_at")?,
-            owner_key_id: row.try_get("owner_key_id")?,
-            created_at: row.try_get("created_at")?,
-        })
+        super::api_queries::order(&row)
     }
 
     /// Adds or replaces a catalogue product.
