@@ -12,9 +12,10 @@ pub enum FlowMode {
     PingPong,
     /// Count the bytes in flight against the firmware's receive buffer.
     Counting,
-    /// Use `ok N P B` (Marlin `ADVANCED_OK`) to keep the command buffer full.
+    /// Counting, plus what `ok N P B` (Marlin `ADVANCED_OK`) tells: lines
+    /// that wait in the command queue no longer take receive-buffer room.
     Advanced,
-    /// Advanced when the firmware's `ok` carries `P`/`B`, counting otherwise.
+    /// Advanced when the firmware's `ok` carries `N`/`P`/`B`, counting otherwise.
     #[default]
     Auto,
 }

@@ -32,7 +32,10 @@ pub struct Link {
     pub(super) swallow_ok: bool,
     pub(super) stale_resends: usize,
     pub(super) resending: Option<(u32, u32)>,
-    pub(super) buffer_free: Option<u32>,
+    /// The firmware's `ok`s carry `N`, `P` and `B` (`ADVANCED_OK`).
+    pub(super) advanced_oks: bool,
+    /// Command queue slots (`BUFSIZE`) as far as known: the largest `B + 1`.
+    pub(super) command_slots: u32,
     pub(super) firmware: Option<String>,
     pub(super) capabilities: BTreeMap<String, bool>,
     pub(super) next_temp_poll: Option<Duration>,
@@ -57,7 +60,8 @@ impl Link {
             swallow_ok: false,
             stale_resends: 0,
             resending: None,
-            buffer_free: None,
+            advanced_oks: false,
+            command_slots: 0,
             firmware: None,
             capabilities: BTreeMap::new(),
             next_temp_poll: None,
@@ -129,22 +133,24 @@ impl Link {
         let one = FlowLimit {
             lines: 1,
             bytes: usize::MAX,
+            credit_queued: false,
         };
         let counting = FlowLimit {
             lines: usize::MAX,
             bytes: self.config.rx_buffer,
+            credit_queued: false,
         };
-        let advanced = |free: u32| FlowLimit {
-            lines: usize::try_from(free.max(1)).unwrap_or(usize::MAX),
-            bytes: self.config.rx_buffer,
+        let advanced = FlowLimit {
+            credit_queued: true,
+            ..counting
         };
         if self.state == LinkState::Handshaking {
             return one;
         }
-        match (self.config.flow, self.buffer_free) {
+        match (self.config.flow, self.advanced_oks) {
             (FlowMode::PingPong, _) => one,
-            (FlowMode::Counting, _) | (FlowMode::Advanced | FlowMode::Auto, None) => counting,
-            (FlowMode::Advanced | FlowMode::Auto, Some(free)) => advanced(free),
+            (FlowMode::Counting, _) | (FlowMode::Advanced | FlowMode::Auto, false) => counting,
+            (FlowMode::Advanced | FlowMode::Auto, true) => advanced,
         }
     }
 
@@ -263,7 +269,8 @@ impl Link {
         self.swallow_ok = false;
         self.stale_resends = 0;
         self.resending = None;
-        self.buffer_free = None;
+        self.advanced_oks = false;
+        self.command_slots = 0;
         self.firmware = None;
         self.capabilities.clear();
         self.next_temp_poll = None;

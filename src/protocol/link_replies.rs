@@ -54,9 +54,6 @@ impl Link {
         }
         self.last_progress = now;
         self.poked = false;
-        if ok.buffer_free.is_some() && ok.planner_free.is_some() {
-            self.buffer_free = ok.buffer_free;
-        }
         if let Some(name) = ok.firmware {
             self.firmware = Some(name);
         }
@@ -64,6 +61,7 @@ impl Link {
             self.events.push_back(LinkEvent::Temperatures(temps));
         }
         let acked = self.outbox.ack(ok.line);
+        self.note_queue_room(ok.line, ok.planner_free, ok.buffer_free);
         if !acked.is_empty() {
             self.stale_resends = 0;
             self.resending = None;
@@ -71,6 +69,20 @@ impl Link {
         for origin in acked {
             self.on_acked(origin, now);
         }
+    }
+
+    /// `ok N P B` (Marlin `ADVANCED_OK`): `B` free command slots, counted
+    /// while the acknowledged line still held its slot, so the lines in
+    /// flight after it that fill the others are out of the receive buffer.
+    fn note_queue_room(&mut self, line: Option<u32>, planner: Option<u32>, free: Option<u32>) {
+        let (Some(_), Some(_), Some(free)) = (line, planner, free) else {
+            return;
+        };
+        self.advanced_oks = true;
+        self.command_slots = self.command_slots.max(free.saturating_add(1));
+        let queued = self.command_slots - free - 1;
+        self.outbox
+            .set_queued(usize::try_from(queued).unwrap_or(usize::MAX));
     }
 
     fn on_acked(&mut self, origin: Origin, now: Duration) {

@@ -110,32 +110,66 @@ fn counting_fills_the_receive_buffer_in_one_batch() {
     assert_eq!(acked(&mut link), [1, 2, 3]);
 }
 
-#[test]
-fn advanced_ok_keeps_the_command_buffer_full() {
-    let mut link = connected(config(FlowMode::Advanced));
-    queue_moves(&mut link, 1..=8);
-    assert_eq!(sent(&mut link, ms(40)).len(), 8, "no B yet: counting");
-    link.receive(b"ok N2 P15 B1\n", ms(50));
-    assert!(sent(&mut link, ms(50)).is_empty(), "B1 with 7 in flight");
-    link.receive(b"ok N8 P10 B3\n", ms(60));
-    assert_eq!(acked(&mut link), [1, 2, 3, 4, 5, 6, 7]);
-    queue_moves(&mut link, 9..=12);
-    assert_eq!(sent(&mut link, ms(60)), ["N10 G1 X9", "N11 G1 X10"]);
+/// The lines sent at 40 ms with twelve moves queued, then after each reply.
+fn flow_script(flow: FlowMode) -> Vec<Vec<String>> {
+    let mut link = connected(LinkConfig {
+        rx_buffer: 40,
+        ..config(flow)
+    });
+    queue_moves(&mut link, 1..=12); // "N2 G1 X1*99\n" is 12 bytes, N4 and N8 13
+    let mut batches = vec![sent(&mut link, ms(40))];
+    let replies = ["ok N2 P15 B3", "ok N3 P0 B1", "ok N4", "ok N5 P0 B2"];
+    for (i, reply) in (50..).zip(replies) {
+        link.receive(format!("{reply}\n").as_bytes(), ms(i));
+        batches.push(sent(&mut link, ms(i)));
+    }
+    batches
 }
 
 #[test]
-fn auto_switches_to_advanced_when_oks_carry_p_and_b() {
-    let mut link = connected(config(FlowMode::Auto));
-    queue_moves(&mut link, 1..=3);
+fn advanced_ok_credits_lines_waiting_in_the_command_queue() {
+    // B3 after the first line: 4 slots. B1 after N3: N4 and N5 hold the two
+    // other slots, so only what follows them can sit in the receive buffer.
+    // A plain `ok N4` leaves N5 queued; B2 after N5 puts N6 in the queue.
+    let advanced = [
+        &["N2 G1 X1", "N3 G1 X2", "N4 G1 X3"][..],
+        &["N5 G1 X4"],
+        &["N6 G1 X5", "N7 G1 X6", "N8 G1 X7"],
+        &[],
+        &["N9 G1 X8"],
+    ];
+    // Counting keeps every unacknowledged byte within the 40.
+    let counting = [
+        &["N2 G1 X1", "N3 G1 X2", "N4 G1 X3"][..],
+        &["N5 G1 X4"],
+        &["N6 G1 X5"],
+        &["N7 G1 X6"],
+        &["N8 G1 X7"],
+    ];
+    for (flow, expected) in [
+        (FlowMode::Advanced, advanced),
+        (FlowMode::Auto, advanced),
+        (FlowMode::Counting, counting),
+    ] {
+        assert_eq!(flow_script(flow), expected, "{flow}");
+    }
+}
+
+#[test]
+fn a_resend_request_drops_the_queue_credit() {
+    let mut link = connected(LinkConfig {
+        rx_buffer: 40,
+        ..config(FlowMode::Advanced)
+    });
+    queue_moves(&mut link, 1..=12);
     assert_eq!(sent(&mut link, ms(40)).len(), 3);
-    link.receive(b"ok N2 P15 B0\n", ms(50));
-    queue_moves(&mut link, 4..=5);
-    assert!(sent(&mut link, ms(50)).is_empty(), "2 in flight, B0");
-    link.receive(b"ok N4 P15 B0\nok N3 P15 B0\n", ms(60));
+    link.receive(b"ok N2 P15 B3\n", ms(50));
+    assert_eq!(sent(&mut link, ms(50)), ["N5 G1 X4"]);
+    link.receive(b"ok N3 P0 B1\nResend: 4\nok\n", ms(60));
     assert_eq!(
         sent(&mut link, ms(60)),
-        ["N5 G1 X4"],
-        "B0 still lets one line go"
+        ["N4 G1 X3", "N5 G1 X4", "N6 G1 X5"],
+        "after the rewind every line counts against the 40 bytes again"
     );
 }
 

@@ -45,8 +45,12 @@ struct InFlight {
 pub(crate) struct FlowLimit {
     /// Most lines in flight.
     pub lines: usize,
-    /// In-flight bytes must stay below this (one line is always allowed).
+    /// In-flight bytes that may sit in the receive buffer must stay below
+    /// this (one line is always allowed).
     pub bytes: usize,
+    /// Leave out of `bytes` the oldest lines in flight known to have moved
+    /// on into the firmware's command queue (see [`Outbox::set_queued`]).
+    pub credit_queued: bool,
 }
 
 /// A resend request the history could not serve.
@@ -75,6 +79,8 @@ pub(crate) struct Outbox {
     cursor: usize,
     in_flight: VecDeque<InFlight>,
     in_flight_bytes: usize,
+    /// The oldest this many lines in flight are in the command queue.
+    queued: usize,
     next_number: u32,
     history_lines: usize,
     /// Lines sent for the first time.
@@ -91,6 +97,7 @@ impl Outbox {
             cursor: 0,
             in_flight: VecDeque::new(),
             in_flight_bytes: 0,
+            queued: 0,
             next_number: 0,
             history_lines,
             lines_sent: 0,
@@ -103,6 +110,7 @@ impl Outbox {
         self.history.clear();
         self.in_flight.clear();
         self.in_flight_bytes = 0;
+        self.queued = 0;
         self.cursor = 0;
         self.next_number = 0;
         self.priority.push_back(Queued {
@@ -189,8 +197,22 @@ impl Outbox {
     }
 
     fn fits(&self, limit: FlowLimit, len: usize) -> bool {
-        self.in_flight.is_empty()
-            || (self.in_flight.len() < limit.lines && self.in_flight_bytes + len < limit.bytes)
+        if self.in_flight.is_empty() {
+            return true;
+        }
+        let credit = if limit.credit_queued {
+            self.in_flight.iter().take(self.queued).map(|l| l.len).sum()
+        } else {
+            0
+        };
+        self.in_flight.len() < limit.lines && self.in_flight_bytes - credit + len < limit.bytes
+    }
+
+    /// Records that the firmware's command queue holds the oldest `lines`
+    /// lines in flight (from an `ok N P B`): they have left its receive
+    /// buffer. Acknowledgements and rewinds keep the count true.
+    pub fn set_queued(&mut self, lines: usize) {
+        self.queued = lines.min(self.in_flight.len());
     }
 
     /// Length of the next line to send, and whether it may bypass the flow limit.
@@ -234,6 +256,7 @@ impl Outbox {
     fn pop_in_flight(&mut self) -> Option<Origin> {
         let line = self.in_flight.pop_front()?;
         self.in_flight_bytes -= line.len;
+        self.queued = self.queued.saturating_sub(1);
         self.origin_of(line.number)
     }
 
@@ -275,6 +298,7 @@ impl Outbox {
         rewind.stale = self.in_flight.iter().filter(|l| l.number > number).count();
         self.in_flight.clear();
         self.in_flight_bytes = 0;
+        self.queued = 0;
         self.cursor = index.min(self.history.len());
         Ok(rewind)
     }
