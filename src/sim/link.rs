@@ -4,9 +4,9 @@
 use super::firmware::{Firmware, FirmwareState};
 use super::host::{Shared, SimConfig, SimError};
 use super::motion::MotionModel;
+use super::precise_timer::PreciseTimer;
 use super::pty::Pty;
-use super::throttle::ByteRate;
-use std::collections::VecDeque;
+use super::wire::Wire;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -20,6 +20,9 @@ use tokio::time::Instant;
 /// Replies kept for a host that does not read; beyond this they are lost,
 /// as a UART's are when nobody listens.
 const MAX_PENDING_OUTPUT: usize = 16 * 1024;
+/// Host bytes taken off the PTY ahead of the wire: a USB-serial adapter's
+/// transmit FIFO. Beyond it the host's writes wait in the PTY.
+const ADAPTER_FIFO: usize = 256;
 /// Longest sleep when nothing is scheduled.
 const IDLE_WAKEUP: Duration = Duration::from_secs(1);
 
@@ -32,21 +35,20 @@ pub enum Exit {
     Disconnected,
 }
 
-/// Everything but the file descriptors: firmware, rates, output queue, record.
+/// Everything but the file descriptors: firmware, wires, record.
 pub(super) struct Engine<M: MotionModel + Clone> {
     firmware: Firmware<M>,
     clock: Instant,
-    inbound: ByteRate,
-    outbound: ByteRate,
+    /// Host to board.
+    inbound: Wire,
+    /// Board to host; replies enter it one latency after they are made.
+    outbound: Wire,
     latency: Duration,
-    /// Reply bytes with the time they may leave.
-    pending: VecDeque<(Duration, Vec<u8>)>,
-    pending_bytes: usize,
+    /// Reply bytes that have crossed, waiting for the host to read them.
+    arrived: Vec<u8>,
     shared: Arc<Shared>,
     published: usize,
     record: Option<(PathBuf, BufWriter<File>)>,
-    /// The host's bytes were all read: the wire is idle until new ones come.
-    input_idle: bool,
 }
 
 impl<M: MotionModel + Clone> Engine<M> {
@@ -69,15 +71,13 @@ impl<M: MotionModel + Clone> Engine<M> {
         let mut engine = Engine {
             firmware,
             clock,
-            inbound: ByteRate::new(config.baud, Duration::ZERO),
-            outbound: ByteRate::new(config.baud, Duration::ZERO),
+            inbound: Wire::new(config.baud),
+            outbound: Wire::new(config.baud),
             latency: config.latency,
-            pending: VecDeque::new(),
-            pending_bytes: 0,
+            arrived: Vec::new(),
             shared,
             published: 0,
             record,
-            input_idle: true,
         };
         engine.collect_output(Duration::ZERO); // the power-on banner
         Ok(engine)
@@ -87,25 +87,28 @@ impl<M: MotionModel + Clone> Engine<M> {
         self.clock.elapsed()
     }
 
-    /// Advances the firmware and queues its replies.
+    /// Hands the firmware what has crossed, advances it, queues its replies
+    /// and takes in the replies that have crossed.
     fn tick(&mut self) -> Result<(), SimError> {
         let now = self.now();
-        self.firmware.poll(now);
+        let bytes = self.inbound.arrived(now);
+        if bytes.is_empty() {
+            self.firmware.poll(now);
+        } else {
+            self.firmware.receive(&bytes, now);
+        }
         self.collect_output(now);
+        let crossed = self.outbound.arrived(now);
+        let room = MAX_PENDING_OUTPUT.saturating_sub(self.arrived.len());
+        self.arrived
+            .extend_from_slice(&crossed[..crossed.len().min(room)]);
         self.publish()
     }
 
     fn collect_output(&mut self, now: Duration) {
         let bytes = self.firmware.take_output();
-        let room = MAX_PENDING_OUTPUT.saturating_sub(self.pending_bytes);
-        let kept = &bytes[..bytes.len().min(room)];
-        if !kept.is_empty() {
-            let due = now + self.latency;
-            if self.pending.is_empty() {
-                self.outbound.rest_until(due); // the wire was idle until now
-            }
-            self.pending_bytes += kept.len();
-            self.pending.push_back((due, kept.to_vec()));
+        if !bytes.is_empty() {
+            self.outbound.send(&bytes, now + self.latency);
         }
     }
 
@@ -131,35 +134,21 @@ impl<M: MotionModel + Clone> Engine<M> {
         Ok(())
     }
 
-    /// Bytes the host may read now, if any.
-    fn sendable(&mut self, now: Duration) -> Option<&[u8]> {
-        let allowed = self.outbound.available(now);
-        let (due, bytes) = self.pending.front()?;
-        (*due <= now && allowed > 0).then(|| &bytes[..allowed.min(bytes.len())])
-    }
-
-    fn sent(&mut self, count: usize) {
-        self.outbound.consume(count);
-        self.pending_bytes -= count;
-        if let Some((_, bytes)) = self.pending.front_mut() {
-            bytes.drain(..count.min(bytes.len()));
-            if bytes.is_empty() {
-                self.pending.pop_front();
-            }
-        }
+    /// How many host bytes may be taken off the PTY now.
+    fn intake_room(&self) -> usize {
+        ADAPTER_FIFO.saturating_sub(self.inbound.queued())
     }
 
     /// When the loop must wake up even if the PTY stays quiet.
-    fn deadline(&mut self, now: Duration) -> Duration {
-        let mut deadline = self.firmware.next_wakeup().unwrap_or(now + IDLE_WAKEUP);
-        if self.inbound.available(now) == 0 {
-            deadline = deadline.min(self.inbound.next_byte_at());
-        }
-        if let Some((due, _)) = self.pending.front() {
-            let due = (*due).max(self.outbound.next_byte_at());
-            deadline = deadline.min(due);
-        }
-        deadline.min(now + IDLE_WAKEUP)
+    fn deadline(&self, now: Duration) -> Duration {
+        [
+            self.firmware.next_wakeup(),
+            self.inbound.next_arrival(),
+            self.outbound.next_arrival(),
+        ]
+        .into_iter()
+        .flatten()
+        .fold(now + IDLE_WAKEUP, Duration::min)
     }
 }
 
@@ -173,7 +162,8 @@ pub(super) async fn run<M: MotionModel + Clone>(
     // SAFETY: an `OwnedFd` is a valid, open descriptor that keeps its number
     // and stays open for as long as the `AsyncFd` owns it.
     let master = unsafe { AsyncFd::register(master) }.map_err(|e| e.into_parts().1)?;
-    let mut buffer = vec![0u8; 4096];
+    let mut buffer = [0u8; ADAPTER_FIFO];
+    let timer = PreciseTimer::new()?;
     let shared = Arc::clone(&engine.shared);
     loop {
         engine.tick()?;
@@ -182,41 +172,27 @@ pub(super) async fn run<M: MotionModel + Clone>(
             return Ok(Exit::Disconnected);
         }
         let now = engine.now();
-        let budget = engine.inbound.available(now).min(buffer.len());
-        let can_send = engine.sendable(now).is_some();
+        let room = engine.intake_room();
+        let can_send = !engine.arrived.is_empty();
         let wake = engine.clock + engine.deadline(now);
         tokio::select! {
             biased;
             _ = stop.changed() => return Ok(Exit::Stopped),
             () = shared.reset.notified() => engine.firmware.reset(),
-            ready = master.readable(), if budget > 0 => {
+            ready = master.readable(), if room > 0 => {
                 let mut guard = ready?;
-                let now = engine.now();
-                if std::mem::take(&mut engine.input_idle) {
-                    engine.inbound.rest_until(now); // these bytes were just written
-                }
-                let budget = engine.inbound.available(now).min(buffer.len());
-                if budget > 0 {
-                    match guard.try_io(|fd| read_some(fd.get_ref(), &mut buffer[..budget])) {
-                        Ok(result) => {
-                            let count = result?;
-                            engine.input_idle = count < budget;
-                            engine.inbound.consume(count);
-                            engine.firmware.receive(&buffer[..count], now);
-                        }
-                        Err(_would_block) => engine.input_idle = true,
-                    }
+                if let Ok(result) = guard.try_io(|fd| read_some(fd.get_ref(), &mut buffer[..room])) {
+                    let count = result?;
+                    engine.inbound.send(&buffer[..count], engine.now());
                 }
             }
             ready = master.writable(), if can_send => {
                 let mut guard = ready?;
-                let now = engine.now();
-                let bytes = engine.sendable(now).unwrap_or_default();
-                if let Ok(result) = guard.try_io(|fd| write_some(fd.get_ref(), bytes)) {
-                    engine.sent(result?);
+                if let Ok(result) = guard.try_io(|fd| write_some(fd.get_ref(), &engine.arrived)) {
+                    engine.arrived.drain(..result?);
                 }
             }
-            _ = tokio::time::sleep_until(wake) => {}
+            slept = timer.sleep_until(wake) => slept?,
         }
     }
 }

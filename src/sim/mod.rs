@@ -13,9 +13,10 @@ pub mod host;
 mod link;
 pub mod motion;
 pub mod planned_motion;
+mod precise_timer;
 pub mod pty;
 pub mod serial_in;
-pub mod throttle;
+pub mod wire;
 
 pub use faults::Faults;
 pub use firmware::{Firmware, FirmwareConfig, FirmwareState};
