@@ -87,16 +87,16 @@ impl<M: MotionModel + Clone> Engine<M> {
         self.clock.elapsed()
     }
 
-    /// Hands the firmware what has crossed, advances it, queues its replies
-    /// and takes in the replies that have crossed.
+    /// Hands the firmware each line at the time it crossed (the board's
+    /// clock does not see how late this task woke), advances it to now and
+    /// takes in the replies that have crossed.
     fn tick(&mut self) -> Result<(), SimError> {
         let now = self.now();
-        let bytes = self.inbound.arrived(now);
-        if bytes.is_empty() {
-            self.firmware.poll(now);
-        } else {
-            self.firmware.receive(&bytes, now);
+        while let Some((at, bytes)) = self.inbound.next_arrived(now) {
+            self.firmware.receive(&bytes, at);
+            self.collect_output(at);
         }
+        self.firmware.poll(now);
         self.collect_output(now);
         let crossed = self.outbound.arrived(now);
         let room = MAX_PENDING_OUTPUT.saturating_sub(self.arrived.len());
@@ -105,10 +105,11 @@ impl<M: MotionModel + Clone> Engine<M> {
         self.publish()
     }
 
-    fn collect_output(&mut self, now: Duration) {
+    /// Queues the firmware's replies made at `at`.
+    fn collect_output(&mut self, at: Duration) {
         let bytes = self.firmware.take_output();
         if !bytes.is_empty() {
-            self.outbound.send(&bytes, now + self.latency);
+            self.outbound.send(&bytes, at + self.latency);
         }
     }
 

@@ -46,6 +46,15 @@ impl Wire {
         }
     }
 
+    /// The oldest piece that has arrived by `now`, with its arrival time.
+    pub fn next_arrived(&mut self, now: Duration) -> Option<(Duration, Vec<u8>)> {
+        let (at, _) = self.pieces.front().filter(|(at, _)| *at <= now)?;
+        let at = *at;
+        let (_, piece) = self.pieces.pop_front()?;
+        self.queued -= piece.len();
+        Some((at, piece))
+    }
+
     /// Everything that has arrived by `now`, oldest first.
     pub fn arrived(&mut self, now: Duration) -> Vec<u8> {
         let mut out = Vec::new();
@@ -118,6 +127,22 @@ mod tests {
                 (us(1080), b"f\n".to_vec())
             ]
         );
+    }
+
+    #[test]
+    fn pieces_come_out_with_their_arrival_times() {
+        let mut wire = Wire::new(250_000);
+        wire.send(b"N1 G28\nN2 M105\n", us(0));
+        assert_eq!(
+            wire.next_arrived(us(300)),
+            Some((us(280), b"N1 G28\n".to_vec()))
+        );
+        assert_eq!(wire.next_arrived(us(300)), None);
+        assert_eq!(
+            wire.next_arrived(us(900)),
+            Some((us(600), b"N2 M105\n".to_vec()))
+        );
+        assert_eq!(wire.queued(), 0);
     }
 
     #[test]
