@@ -228,11 +228,21 @@ fn quoted(i: &[u8]) -> IResult<&[u8], Option<&[u8]>> {
     Ok((&rest[rest.len()..], None))
 }
 
+/// Splits a line at its first `;` into the code part and the comment, in one
+/// scan that also tells whether the code part holds a `*` (a checksum may follow).
+fn split_comment(input: &[u8]) -> (&[u8], Option<&[u8]>, bool) {
+    match memchr::memchr2(b';', b'*', input) {
+        None => (input, None, false),
+        Some(semi) if input[semi] == b';' => (&input[..semi], Some(&input[semi + 1..]), false),
+        Some(star) => match memchr::memchr(b';', &input[star..]) {
+            Some(semi) => (&input[..star + semi], Some(&input[star + semi + 1..]), true),
+            None => (input, None, true),
+        },
+    }
+}
+
 /// Splits `body*cs` into the body and the checksum digits, when the line ends so.
 fn split_checksum(code_part: &[u8]) -> (&[u8], Option<&[u8]>) {
-    if memchr::memrchr(b'*', code_part).is_none() {
-        return (code_part, None);
-    }
     let trimmed = trim_end(code_part);
     match memchr::memrchr(b'*', trimmed) {
         Some(star) if trimmed[star + 1..].iter().all(u8::is_ascii_digit) => {
@@ -263,14 +273,15 @@ fn trim(b: &[u8]) -> &[u8] {
 /// Issues are appended to `issues`; the returned line holds what was understood.
 pub fn parse_line<'a>(input: &'a [u8], issues: &mut Vec<ParseIssue>) -> Line<'a> {
     let mut line = Line::default();
-    let (code_part, comment) = match memchr::memchr(b';', input) {
-        Some(semi) => (&input[..semi], Some(&input[semi + 1..])),
-        None => (input, None),
-    };
+    let (code_part, comment, has_star) = split_comment(input);
     if let Some(c) = comment {
         line.comment = Some(trim(c));
     }
-    let (body, stated) = split_checksum(code_part);
+    let (body, stated) = if has_star {
+        split_checksum(code_part)
+    } else {
+        (code_part, None)
+    };
     if let Some(ds) = stated {
         let computed = checksum(body);
         line.checksum = Some(match to_u32(ds) {
