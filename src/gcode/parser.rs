@@ -97,34 +97,41 @@ fn to_u32(ds: &[u8]) -> Option<u32> {
 /// No exponent: in G-code `E` is a word letter. A nom parser written over
 /// the bytes in one pass: it is the hottest function of the whole analysis.
 pub fn number(i: &[u8]) -> IResult<&[u8], f64> {
-    let (negative, mut pos) = match i.first() {
+    match decimal(i) {
+        Some((len, value)) => Ok((&i[len..], value)),
+        None => Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Digit,
+        ))),
+    }
+}
+
+/// The length and value of the number `i` starts with (see [`number`]);
+/// `None` when it has no digit. Inlined into the word loop, its hot caller.
+#[inline(always)]
+fn decimal(i: &[u8]) -> Option<(usize, f64)> {
+    let (negative, start) = match i.first() {
         Some(b'-') => (true, 1),
         Some(b'+') => (false, 1),
         _ => (false, 0),
     };
-    let start = pos;
     let mut mantissa: u64 = 0;
-    let int_digits = accumulate_digits(&i[pos..], &mut mantissa);
-    pos += int_digits;
+    let int_digits = accumulate_digits(&i[start..], &mut mantissa);
+    let mut pos = start + int_digits;
     let mut frac_digits = 0usize;
     if i.get(pos) == Some(&b'.') {
         pos += 1;
         frac_digits = accumulate_digits(&i[pos..], &mut mantissa);
         pos += frac_digits;
     }
-    if int_digits + frac_digits == 0 {
-        return Err(nom::Err::Error(nom::error::Error::new(
-            i,
-            nom::error::ErrorKind::Digit,
-        )));
-    }
-    let value = if int_digits + frac_digits <= 15 {
+    let value = match int_digits + frac_digits {
+        0 => return None,
         // Exact: both operands are exact and the division rounds once.
-        mantissa as f64 / POW10[frac_digits]
-    } else {
-        slow_decimal(&i[start..pos])
+        // (Below 10^15 the mantissa fits an i64, whose conversion is one instruction.)
+        1..=15 => mantissa as i64 as f64 / POW10[frac_digits],
+        _ => slow_decimal(&i[start..pos]),
     };
-    Ok((&i[pos..], if negative { -value } else { value }))
+    Some((pos, if negative { -value } else { value }))
 }
 
 /// Folds the leading ASCII digits of `bytes` into `mantissa`; returns how many.
@@ -147,6 +154,8 @@ const POW10: [f64; 16] = [
 ];
 
 /// Numbers with more than 15 digits go through the standard parser.
+#[cold]
+#[inline(never)]
 fn slow_decimal(digits: &[u8]) -> f64 {
     let text: String = digits.iter().map(|&b| b as char).collect();
     let text = if text.starts_with('.') {
@@ -457,7 +466,8 @@ fn word_value<'a>(
 ) -> (&'a [u8], Value<'a>) {
     // Fast path: the number follows its letter directly, as in `X10.5`.
     if let Some(b'0'..=b'9' | b'-' | b'.') = after.first() {
-        if let Ok((rest, v)) = number(after) {
+        if let Some((len, v)) = decimal(after) {
+            let rest = &after[len..];
             if !matches!(rest, [b'.', d, ..] if d.is_ascii_digit()) {
                 return (rest, Value::Number(v));
             }
