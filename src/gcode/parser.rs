@@ -280,8 +280,18 @@ fn trim(b: &[u8]) -> &[u8] {
 /// Parses one line (without its line terminator).
 ///
 /// Issues are appended to `issues`; the returned line holds what was understood.
+#[inline]
 pub fn parse_line<'a>(input: &'a [u8], issues: &mut Vec<ParseIssue>) -> Line<'a> {
+    // The line is filled where the caller keeps it: returning a filled
+    // `Line` (about 600 bytes) by value would cost a copy on every line.
     let mut line = Line::default();
+    fill_line(input, &mut line, issues);
+    line
+}
+
+/// Parses `input` into `line`, which must be empty.
+#[inline(never)]
+fn fill_line<'a>(input: &'a [u8], line: &mut Line<'a>, issues: &mut Vec<ParseIssue>) {
     let (code_part, comment, has_star) = split_comment(input);
     if let Some(c) = comment {
         line.comment = Some(trim(c));
@@ -306,8 +316,7 @@ pub fn parse_line<'a>(input: &'a [u8], issues: &mut Vec<ParseIssue>) -> Line<'a>
             }
         });
     }
-    parse_body(input, body, &mut line, issues);
-    line
+    parse_body(input, body, line, issues);
 }
 
 /// 1-based column of `rest` inside `input` (rest must be a suffix slice of input).
