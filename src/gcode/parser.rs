@@ -360,16 +360,27 @@ fn parse_body<'a>(
     parse_words(input, rest, line, issues);
 }
 
-#[inline]
+/// Skips blanks and `( … )` comments (the first comment is kept).
+#[inline(always)]
 fn skip_blanks_and_comments<'a>(
     input: &'a [u8],
-    mut rest: &'a [u8],
+    rest: &'a [u8],
     line: &mut Line<'a>,
     issues: &mut Vec<ParseIssue>,
 ) -> &'a [u8] {
     if !matches!(rest.first(), Some(b' ' | b'\t' | b'(')) {
         return rest;
     }
+    skip_blanks_and_comments_loop(input, rest, line, issues)
+}
+
+#[inline(never)]
+fn skip_blanks_and_comments_loop<'a>(
+    input: &'a [u8],
+    mut rest: &'a [u8],
+    line: &mut Line<'a>,
+    issues: &mut Vec<ParseIssue>,
+) -> &'a [u8] {
     loop {
         rest = blanks(rest).map_or(rest, |(r, _)| r);
         if rest.first() != Some(&b'(') {
