@@ -97,49 +97,66 @@ fn to_u32(ds: &[u8]) -> Option<u32> {
 /// No exponent: in G-code `E` is a word letter. A nom parser written over
 /// the bytes in one pass: it is the hottest function of the whole analysis.
 pub fn number(i: &[u8]) -> IResult<&[u8], f64> {
-    let (negative, mut pos) = match i.first() {
+    match decimal(i) {
+        Some((len, value)) => Ok((&i[len..], value)),
+        None => Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Digit,
+        ))),
+    }
+}
+
+/// The length and value of the number `i` starts with (see [`number`]);
+/// `None` when it has no digit. Inlined into the word loop, its hot caller.
+#[inline(always)]
+fn decimal(i: &[u8]) -> Option<(usize, f64)> {
+    let (negative, start) = match i.first() {
         Some(b'-') => (true, 1),
         Some(b'+') => (false, 1),
         _ => (false, 0),
     };
-    let start = pos;
     let mut mantissa: u64 = 0;
-    let int_digits = accumulate_digits(&i[pos..], &mut mantissa);
-    pos += int_digits;
+    let int_digits = accumulate_digits(&i[start..], &mut mantissa);
+    let mut pos = start + int_digits;
     let mut frac_digits = 0usize;
     if i.get(pos) == Some(&b'.') {
         pos += 1;
         frac_digits = accumulate_digits(&i[pos..], &mut mantissa);
         pos += frac_digits;
     }
-    if int_digits + frac_digits == 0 {
-        return Err(nom::Err::Error(nom::error::Error::new(
-            i,
-            nom::error::ErrorKind::Digit,
-        )));
-    }
-    let value = if int_digits + frac_digits <= 15 {
+    let value = match int_digits + frac_digits {
+        0 => return None,
         // Exact: both operands are exact and the division rounds once.
-        mantissa as f64 / POW10[frac_digits]
-    } else {
-        slow_decimal(&i[start..pos])
+        // (Below 10^15 the mantissa fits an i64, whose conversion is one instruction.)
+        1..=15 => mantissa as i64 as f64 / POW10[frac_digits],
+        _ => slow_decimal(&i[start..pos]),
     };
-    Ok((&i[pos..], if negative { -value } else { value }))
+    Some((pos, if negative { -value } else { value }))
 }
 
 /// Folds the leading ASCII digits of `bytes` into `mantissa`; returns how many.
+/// Two digits a round: half the loop overhead for the usual 3-5 digit runs.
 #[inline(always)]
 fn accumulate_digits(bytes: &[u8], mantissa: &mut u64) -> usize {
-    let mut count = 0;
-    for &b in bytes {
-        let d = b.wrapping_sub(b'0');
-        if d >= 10 {
+    let mut rest = bytes;
+    let mut m = *mantissa;
+    while let [a, b, tail @ ..] = rest {
+        let (da, db) = (a.wrapping_sub(b'0'), b.wrapping_sub(b'0'));
+        if da >= 10 || db >= 10 {
             break;
         }
-        *mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
-        count += 1;
+        m = m.wrapping_mul(100).wrapping_add(u64::from(da * 10 + db));
+        rest = tail;
     }
-    count
+    if let [a, tail @ ..] = rest {
+        let da = a.wrapping_sub(b'0');
+        if da < 10 {
+            m = m.wrapping_mul(10).wrapping_add(u64::from(da));
+            rest = tail;
+        }
+    }
+    *mantissa = m;
+    bytes.len() - rest.len()
 }
 
 const POW10: [f64; 16] = [
@@ -147,6 +164,8 @@ const POW10: [f64; 16] = [
 ];
 
 /// Numbers with more than 15 digits go through the standard parser.
+#[cold]
+#[inline(never)]
 fn slow_decimal(digits: &[u8]) -> f64 {
     let text: String = digits.iter().map(|&b| b as char).collect();
     let text = if text.starts_with('.') {
@@ -228,11 +247,21 @@ fn quoted(i: &[u8]) -> IResult<&[u8], Option<&[u8]>> {
     Ok((&rest[rest.len()..], None))
 }
 
+/// Splits a line at its first `;` into the code part and the comment, in one
+/// scan that also tells whether the code part holds a `*` (a checksum may follow).
+fn split_comment(input: &[u8]) -> (&[u8], Option<&[u8]>, bool) {
+    match memchr::memchr2(b';', b'*', input) {
+        None => (input, None, false),
+        Some(semi) if input[semi] == b';' => (&input[..semi], Some(&input[semi + 1..]), false),
+        Some(star) => match memchr::memchr(b';', &input[star..]) {
+            Some(semi) => (&input[..star + semi], Some(&input[star + semi + 1..]), true),
+            None => (input, None, true),
+        },
+    }
+}
+
 /// Splits `body*cs` into the body and the checksum digits, when the line ends so.
 fn split_checksum(code_part: &[u8]) -> (&[u8], Option<&[u8]>) {
-    if memchr::memrchr(b'*', code_part).is_none() {
-        return (code_part, None);
-    }
     let trimmed = trim_end(code_part);
     match memchr::memrchr(b'*', trimmed) {
         Some(star) if trimmed[star + 1..].iter().all(u8::is_ascii_digit) => {
@@ -261,16 +290,27 @@ fn trim(b: &[u8]) -> &[u8] {
 /// Parses one line (without its line terminator).
 ///
 /// Issues are appended to `issues`; the returned line holds what was understood.
+#[inline]
 pub fn parse_line<'a>(input: &'a [u8], issues: &mut Vec<ParseIssue>) -> Line<'a> {
+    // The line is filled where the caller keeps it: returning a filled
+    // `Line` (about 600 bytes) by value would cost a copy on every line.
     let mut line = Line::default();
-    let (code_part, comment) = match memchr::memchr(b';', input) {
-        Some(semi) => (&input[..semi], Some(&input[semi + 1..])),
-        None => (input, None),
-    };
+    fill_line(input, &mut line, issues);
+    line
+}
+
+/// Parses `input` into `line`, which must be empty.
+#[inline(never)]
+fn fill_line<'a>(input: &'a [u8], line: &mut Line<'a>, issues: &mut Vec<ParseIssue>) {
+    let (code_part, comment, has_star) = split_comment(input);
     if let Some(c) = comment {
         line.comment = Some(trim(c));
     }
-    let (body, stated) = split_checksum(code_part);
+    let (body, stated) = if has_star {
+        split_checksum(code_part)
+    } else {
+        (code_part, None)
+    };
     if let Some(ds) = stated {
         let computed = checksum(body);
         line.checksum = Some(match to_u32(ds) {
@@ -286,8 +326,7 @@ pub fn parse_line<'a>(input: &'a [u8], issues: &mut Vec<ParseIssue>) -> Line<'a>
             }
         });
     }
-    parse_body(input, body, &mut line, issues);
-    line
+    parse_body(input, body, line, issues);
 }
 
 /// 1-based column of `rest` inside `input` (rest must be a suffix slice of input).
@@ -331,16 +370,27 @@ fn parse_body<'a>(
     parse_words(input, rest, line, issues);
 }
 
-#[inline]
+/// Skips blanks and `( … )` comments (the first comment is kept).
+#[inline(always)]
 fn skip_blanks_and_comments<'a>(
     input: &'a [u8],
-    mut rest: &'a [u8],
+    rest: &'a [u8],
     line: &mut Line<'a>,
     issues: &mut Vec<ParseIssue>,
 ) -> &'a [u8] {
     if !matches!(rest.first(), Some(b' ' | b'\t' | b'(')) {
         return rest;
     }
+    skip_blanks_and_comments_loop(input, rest, line, issues)
+}
+
+#[inline(never)]
+fn skip_blanks_and_comments_loop<'a>(
+    input: &'a [u8],
+    mut rest: &'a [u8],
+    line: &mut Line<'a>,
+    issues: &mut Vec<ParseIssue>,
+) -> &'a [u8] {
     loop {
         rest = blanks(rest).map_or(rest, |(r, _)| r);
         if rest.first() != Some(&b'(') {
@@ -446,7 +496,8 @@ fn word_value<'a>(
 ) -> (&'a [u8], Value<'a>) {
     // Fast path: the number follows its letter directly, as in `X10.5`.
     if let Some(b'0'..=b'9' | b'-' | b'.') = after.first() {
-        if let Ok((rest, v)) = number(after) {
+        if let Some((len, v)) = decimal(after) {
+            let rest = &after[len..];
             if !matches!(rest, [b'.', d, ..] if d.is_ascii_digit()) {
                 return (rest, Value::Number(v));
             }

@@ -238,6 +238,16 @@ mod props {
         }
 
         #[test]
+        fn numbers_match_the_standard_parser(
+            text in "[-+]?([0-9]{1,18}(\\.[0-9]{0,18})?|[0-9]{0,18}\\.[0-9]{1,18})",
+        ) {
+            let want: f64 = text.parse().unwrap();
+            let (rest, got) = number(text.as_bytes()).unwrap();
+            prop_assert!(rest.is_empty(), "{}", text);
+            prop_assert_eq!(got.to_bits(), want.to_bits(), "{}", text);
+        }
+
+        #[test]
         fn gcode_like_text_reparses_stably(src in "[GMT]?[0-9]{0,3}( ?[A-Za-z][-+]?[0-9]{0,4}(\\.[0-9]{0,3})?){0,6}( ;[ -~]{0,20})?") {
             let mut issues = Vec::new();
             let a = parse_line(src.as_bytes(), &mut issues);
