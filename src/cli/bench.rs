@@ -84,6 +84,13 @@ fn run_stream(args: &StreamArgs) -> anyhow::Result<()> {
         args.file.display()
     );
     let runtime = tokio::runtime::Runtime::new().context("starting the tokio runtime")?;
+    // One printer: the driver and its virtual printer share one thread, so
+    // that the two-core machine's scheduling of several threads (a real
+    // printer has its own CPU) does not decide the figures.
+    let one_thread = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
     let (lines, rx) = (commands.len(), args.rx_buffer);
     println!("## Link throughput ({lines} command lines, {rx}-byte receive buffer)\n");
     println!("| baud | latency | flow | lines/s | link use | resends | seconds |");
@@ -98,7 +105,7 @@ fn run_stream(args: &StreamArgs) -> anyhow::Result<()> {
                     speed: args.speed,
                     rx_buffer: args.rx_buffer,
                 };
-                let stats = runtime.block_on(stream_one(link, commands.clone()))?;
+                let stats = one_thread.block_on(stream_one(link, commands.clone()))?;
                 println!("{}", link.row(&stats));
             }
         }
