@@ -181,10 +181,10 @@ async fn a_killed_farm_restarts_without_losing_or_doubling_a_job() {
         .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_leaves_printers_safe_and_keeps_the_job() {
-    let mut farm = TestFarm::start(&[TestPrinter {
-        baud: 250_000,
+/// A farm of one PLA printer at `baud`, printing one job of the sample.
+async fn printing_on_one_printer(baud: u32) -> TestFarm {
+    let farm = TestFarm::start(&[TestPrinter {
+        baud,
         ..TestPrinter::pla("p1")
     }])
     .await;
@@ -195,6 +195,12 @@ async fn sigterm_leaves_printers_safe_and_keeps_the_job() {
         jobs.iter().any(|j| state(j) == "printing")
     })
     .await;
+    farm
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_leaves_printers_safe_and_keeps_the_job() {
+    let mut farm = printing_on_one_printer(250_000).await;
     let status = farm.terminate();
     assert!(
         status.success(),
@@ -208,18 +214,7 @@ async fn sigterm_leaves_printers_safe_and_keeps_the_job() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pause_and_resume_on_the_printer_follow_in_the_job() {
-    let farm = TestFarm::start(&[TestPrinter {
-        baud: 115_200,
-        ..TestPrinter::pla("p1")
-    }])
-    .await;
-    let file = farm.upload(&sample()).await;
-    farm.post("/api/jobs", json!({"file_id": file, "quantity": 1}))
-        .await;
-    farm.wait_jobs("printing", LONG, |jobs| {
-        jobs.iter().any(|j| state(j) == "printing")
-    })
-    .await;
+    let farm = printing_on_one_printer(115_200).await;
     let (status, body) = farm.post("/api/printers/p1/pause", json!({})).await;
     assert!(status.is_success(), "{status} {body}");
     farm.wait_jobs("paused", LONG, |jobs| state(&jobs[0]) == "paused")

@@ -58,14 +58,9 @@ impl Wire {
     /// Everything that has arrived by `now`, oldest first.
     pub fn arrived(&mut self, now: Duration) -> Vec<u8> {
         let mut out = Vec::new();
-        while let Some((at, piece)) = self.pieces.front() {
-            if *at > now {
-                break;
-            }
-            out.extend_from_slice(piece);
-            self.pieces.pop_front();
+        while let Some((_, piece)) = self.next_arrived(now) {
+            out.extend_from_slice(&piece);
         }
-        self.queued -= out.len();
         out
     }
 
