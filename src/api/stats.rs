@@ -75,7 +75,9 @@ pub async fn get(
         .find(|(name, _)| name == "window")
         .map_or_else(|| "24h".to_owned(), |(_, value)| value);
     let length = parse_window(&window)?;
-    let to_ms = now_ms();
+    // The store's window is half-open: end it after the current millisecond,
+    // so a job that finished in this very millisecond counts.
+    let to_ms = now_ms() + 1;
     let stats = state.store.stats(to_ms - length, to_ms).await?;
     Ok(Json(StatsView {
         window,
