@@ -99,7 +99,7 @@ impl<R: BufRead> LineReader<R> {
                     let crlf_here = buf[end] == b'\r' && buf.get(after) == Some(&b'\n');
                     let cr_at_end = buf[end] == b'\r' && after == buf.len();
                     self.line_no += 1;
-                    if self.scratch.is_empty() && !truncated {
+                    if self.scratch.is_empty() && !truncated && end <= MAX_LINE {
                         f(RawLine {
                             number: self.line_no,
                             bytes: &buf[..end],
@@ -193,11 +193,14 @@ mod tests {
     fn cuts_very_long_lines_and_goes_on() {
         let mut input = vec![b'X'; MAX_LINE + 10];
         input.extend_from_slice(b"\nG1\n");
-        let got = lines(&input, 8192);
-        assert_eq!(got.len(), 2);
-        assert_eq!(got[0].1.len(), MAX_LINE);
-        assert!(got[0].2);
-        assert_eq!(got[1].1, b"G1");
-        assert!(!got[1].2);
+        // Through a small buffer, and with the whole line in one buffer.
+        for cap in [8192, 4 * MAX_LINE] {
+            let got = lines(&input, cap);
+            assert_eq!(got.len(), 2);
+            assert_eq!(got[0].1.len(), MAX_LINE, "capacity {cap}");
+            assert!(got[0].2, "capacity {cap}");
+            assert_eq!(got[1].1, b"G1");
+            assert!(!got[1].2);
+        }
     }
 }
