@@ -11,6 +11,7 @@
 mod driver;
 mod handle;
 mod job;
+mod job_feed;
 mod requests;
 mod session;
 mod types;

@@ -2,7 +2,8 @@
 //! out, feeds job lines, and serves requests. The only writer of the port.
 
 use super::driver::Driver;
-use super::job::{ActiveJob, JobItem};
+use super::job::ActiveJob;
+use super::job_feed::JobItem;
 use crate::protocol::Link;
 use std::future::pending;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
