@@ -10,12 +10,16 @@
 use crate::gcode::parse_line;
 use crate::printer::{self, JobSource, JobStats, PrinterConfig, PrinterEvent, PrinterState};
 use crate::protocol::FlowMode;
-use crate::sim::{self, FirmwareConfig, PlannedMotion, SimConfig};
+use crate::sim::{FirmwareConfig, PlannedMotion, SimConfig};
 use anyhow::{bail, ensure, Context};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
+mod emulator_thread;
 mod fleet;
+mod spread;
+use emulator_thread::EmulatorThread;
+use spread::Spread;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -54,6 +58,9 @@ pub struct StreamArgs {
     /// Reply latencies, ms (USB-serial adapters add 1–16 ms).
     #[arg(long, value_delimiter = ',', default_values_t = [2, 16])]
     pub latency_ms: Vec<u64>,
+    /// Flow modes of the one-printer runs.
+    #[arg(long, value_delimiter = ',', default_values_t = [FlowMode::PingPong, FlowMode::Counting, FlowMode::Advanced])]
+    pub flow: Vec<FlowMode>,
     /// Printer counts for the fleet run (0 alone skips it).
     #[arg(long, value_delimiter = ',', default_values_t = [1, 10, 50, 100])]
     pub printers: Vec<usize>,
@@ -66,6 +73,14 @@ pub struct StreamArgs {
     /// The firmware's serial receive buffer, bytes (stock Marlin: 128).
     #[arg(long, default_value_t = 128)]
     pub rx_buffer: usize,
+    /// The one-printer runs' emulator polls instead of sleeping for this
+    /// many µs before each event, as a board's microcontroller never
+    /// sleeps (0: it sleeps on a timer and wakes as late as the OS lets it).
+    #[arg(long, default_value_t = 300)]
+    pub sim_poll_us: u64,
+    /// Runs of each one-printer row; the table gives medians and the range.
+    #[arg(long, default_value_t = 3)]
+    pub repeat: usize,
 }
 
 /// Runs the subcommand.
@@ -84,29 +99,39 @@ fn run_stream(args: &StreamArgs) -> anyhow::Result<()> {
         args.file.display()
     );
     let runtime = tokio::runtime::Runtime::new().context("starting the tokio runtime")?;
-    // One printer: the driver and its virtual printer share one thread, so
-    // that the two-core machine's scheduling of several threads (a real
-    // printer has its own CPU) does not decide the figures.
+    // One printer: the driver runs on one thread and its virtual printer on
+    // another, so that neither waits for the other's work (a real printer
+    // has its own CPU) and no thread pool shares the two cores with them.
     let one_thread = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
+    let emulator = EmulatorThread::start()?;
     let (lines, rx) = (commands.len(), args.rx_buffer);
     println!("## Link throughput ({lines} command lines, {rx}-byte receive buffer)\n");
-    println!("| baud | latency | flow | lines/s | link use | resends | seconds |");
-    println!("|---:|---:|---|---:|---:|---:|---:|");
+    println!(
+        "{} run(s) per row: medians, the range of link use, resends summed\n",
+        args.repeat
+    );
+    println!("| baud | latency | flow | lines/s | link use | range | resends | seconds |");
+    println!("|---:|---:|---|---:|---:|---:|---:|---:|");
     for &baud in &args.baud {
         for &latency in &args.latency_ms {
-            for flow in [FlowMode::PingPong, FlowMode::Counting, FlowMode::Advanced] {
+            for &flow in &args.flow {
                 let link = Emulated {
                     baud,
                     latency: Duration::from_millis(latency),
                     flow,
                     speed: args.speed,
                     rx_buffer: args.rx_buffer,
+                    poll_window: Duration::from_micros(args.sim_poll_us),
                 };
-                let stats = one_thread.block_on(stream_one(link, commands.clone()))?;
-                println!("{}", link.row(&stats));
+                let mut runs = Vec::with_capacity(args.repeat);
+                for _ in 0..args.repeat.max(1) {
+                    let run = stream_one(&emulator, link, commands.clone());
+                    runs.push(one_thread.block_on(run)?);
+                }
+                println!("{}", link.row(&runs));
             }
         }
     }
@@ -153,6 +178,7 @@ struct Emulated {
     flow: FlowMode,
     speed: f64,
     rx_buffer: usize,
+    poll_window: Duration,
 }
 
 impl Emulated {
@@ -165,31 +191,48 @@ impl Emulated {
         }
     }
 
-    fn row(&self, stats: &JobStats) -> String {
-        let seconds = stats.duration.as_secs_f64().max(1e-9);
-        let link_use = stats.bytes_sent as f64 / seconds / (f64::from(self.baud) / 10.0);
+    /// A table row: medians over the runs, and the range of link use.
+    fn row(&self, runs: &[JobStats]) -> String {
+        let seconds = |s: &JobStats| s.duration.as_secs_f64().max(1e-9);
+        let wire_bytes_per_s = f64::from(self.baud) / 10.0;
+        let link_use = Spread::of(
+            runs.iter()
+                .map(|s| 100.0 * s.bytes_sent as f64 / seconds(s) / wire_bytes_per_s),
+        );
+        let lines_per_s = Spread::of(runs.iter().map(|s| s.lines_sent as f64 / seconds(s)));
+        let duration = Spread::of(runs.iter().map(seconds));
+        let resends: u64 = runs.iter().map(|s| s.resends).sum();
         format!(
-            "| {} | {} ms | {} | {:.0} | {:.1} % | {} | {:.2} |",
+            "| {} | {} ms | {} | {:.0} | {:.1} % | {:.1}–{:.1} % | {} | {:.2} |",
             self.baud,
             self.latency.as_millis(),
             self.flow,
-            stats.lines_sent as f64 / seconds,
-            link_use * 100.0,
-            stats.resends,
-            seconds
+            lines_per_s.median,
+            link_use.median,
+            link_use.min,
+            link_use.max,
+            resends,
+            duration.median,
         )
     }
 }
 
 /// Streams `commands` to a fresh virtual printer and returns the job's counters.
-async fn stream_one(link: Emulated, commands: Vec<String>) -> anyhow::Result<JobStats> {
+async fn stream_one(
+    emulator: &EmulatorThread,
+    link: Emulated,
+    commands: Vec<String>,
+) -> anyhow::Result<JobStats> {
     let config = SimConfig {
         firmware: link.firmware(),
         baud: link.baud,
         latency: link.latency,
+        poll_window: link.poll_window,
         ..SimConfig::default()
     };
-    let sim = sim::spawn_with(config, PlannedMotion::default()).context("starting the sim")?;
+    let sim = emulator
+        .spawn(config, PlannedMotion::default())
+        .context("starting the sim")?;
     let stats = drive(sim.path(), link, commands).await;
     sim.stop().await.context("stopping the sim")?;
     stats

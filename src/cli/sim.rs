@@ -113,6 +113,7 @@ pub fn printer_configs(args: &Args) -> anyhow::Result<Vec<SimConfig>> {
             },
             baud: args.baud,
             latency: Duration::from_millis(args.latency_ms),
+            poll_window: Duration::ZERO,
             name,
         }
     });

@@ -153,7 +153,7 @@ fn start_sim(
         baud: settings.baud,
         latency: Duration::from_millis(settings.latency_ms),
         link: Some(dir.join(&profile.name)),
-        record: None,
+        ..SimConfig::default()
     };
     // The virtual printer moves with the printer's own limits, so a demo
     // print takes the time the estimator predicts (divided by the speed).

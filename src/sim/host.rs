@@ -32,6 +32,9 @@ pub struct SimConfig {
     pub baud: u32,
     /// Extra delay before replies reach the host (USB-serial adapters add 1–16 ms).
     pub latency: Duration,
+    /// Polls instead of sleeping for this long before each emulated event,
+    /// as a board's own microcontroller does; costs CPU (0 = always sleep).
+    pub poll_window: Duration,
     /// Symlink to create to the slave device, e.g. `links/printer0`.
     pub link: Option<PathBuf>,
     /// File to write the executed commands to, one per line, as they execute.
@@ -45,6 +48,7 @@ impl Default for SimConfig {
             firmware: FirmwareConfig::default(),
             baud: 115_200,
             latency: Duration::ZERO,
+            poll_window: Duration::ZERO,
             link: None,
             record: None,
         }

@@ -44,6 +44,7 @@ pub(super) struct Engine<M: MotionModel + Clone> {
     /// Board to host; replies enter it one latency after they are made.
     outbound: Wire,
     latency: Duration,
+    poll_window: Duration,
     /// Reply bytes that have crossed, waiting for the host to read them.
     arrived: Vec<u8>,
     shared: Arc<Shared>,
@@ -74,6 +75,7 @@ impl<M: MotionModel + Clone> Engine<M> {
             inbound: Wire::new(config.baud),
             outbound: Wire::new(config.baud),
             latency: config.latency,
+            poll_window: config.poll_window,
             arrived: Vec::new(),
             shared,
             published: 0,
@@ -164,7 +166,7 @@ pub(super) async fn run<M: MotionModel + Clone>(
     // and stays open for as long as the `AsyncFd` owns it.
     let master = unsafe { AsyncFd::register(master) }.map_err(|e| e.into_parts().1)?;
     let mut buffer = [0u8; ADAPTER_FIFO];
-    let timer = PreciseTimer::new()?;
+    let timer = PreciseTimer::new(engine.poll_window)?;
     let shared = Arc::clone(&engine.shared);
     loop {
         engine.tick()?;
