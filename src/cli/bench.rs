@@ -100,18 +100,32 @@ fn run_stream(args: &StreamArgs) -> anyhow::Result<()> {
     );
     let runtime = tokio::runtime::Runtime::new().context("starting the tokio runtime")?;
     // One printer: the driver runs on one thread and its virtual printer on
-    // another, so that neither waits for the other's work (a real printer
-    // has its own CPU) and no thread pool shares the two cores with them.
+    // another, each on its own CPU (a real printer has its own), and no
+    // thread pool shares the cores with them.
     let one_thread = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
-    let emulator = EmulatorThread::start()?;
+    let cpus = emulator_thread::two_cpus();
+    let emulator = EmulatorThread::start(cpus.map(|(_, sim)| sim))?;
+    let poll_us = match cpus {
+        Some((driver, _)) => {
+            emulator_thread::pin_current_thread(driver).context("pinning the driver's thread")?;
+            args.sim_poll_us
+        }
+        None => 0, // one CPU: polling would take it from the driver
+    };
     let (lines, rx) = (commands.len(), args.rx_buffer);
     println!("## Link throughput ({lines} command lines, {rx}-byte receive buffer)\n");
     println!(
-        "{} run(s) per row: medians, the range of link use, resends summed\n",
-        args.repeat
+        "{} run(s) per row: medians, the range of link use, resends summed; {}\n",
+        args.repeat,
+        match cpus {
+            Some((driver, sim)) => format!(
+                "driver on CPU {driver}, virtual printer on CPU {sim} polling {poll_us} µs before each event"
+            ),
+            None => "driver and virtual printer share one CPU; no polling".to_owned(),
+        }
     );
     println!("| baud | latency | flow | lines/s | link use | range | resends | seconds |");
     println!("|---:|---:|---|---:|---:|---:|---:|---:|");
@@ -124,7 +138,7 @@ fn run_stream(args: &StreamArgs) -> anyhow::Result<()> {
                     flow,
                     speed: args.speed,
                     rx_buffer: args.rx_buffer,
-                    poll_window: Duration::from_micros(args.sim_poll_us),
+                    poll_window: Duration::from_micros(poll_us),
                 };
                 let mut runs = Vec::with_capacity(args.repeat);
                 for _ in 0..args.repeat.max(1) {
@@ -135,6 +149,9 @@ fn run_stream(args: &StreamArgs) -> anyhow::Result<()> {
             }
         }
     }
+    drop(emulator);
+    // The fleet's threads and its child process may use every CPU again.
+    emulator_thread::unpin_current_thread().context("unpinning the main thread")?;
     let counts: Vec<usize> = args.printers.iter().copied().filter(|n| *n > 0).collect();
     if !counts.is_empty() {
         println!(

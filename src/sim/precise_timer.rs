@@ -95,10 +95,17 @@ mod tests {
     async fn returns_at_the_deadline_not_before() {
         for window in [Duration::ZERO, Duration::from_millis(2)] {
             let timer = PreciseTimer::new(window).expect("a timerfd");
-            for wait in [Duration::ZERO, Duration::from_micros(300), Duration::from_millis(3)] {
+            for wait in [
+                Duration::ZERO,
+                Duration::from_micros(300),
+                Duration::from_millis(3),
+            ] {
                 let deadline = Instant::now() + wait;
                 timer.sleep_until(deadline).await.expect("sleeping");
-                assert!(Instant::now() >= deadline, "window {window:?}, wait {wait:?}");
+                assert!(
+                    Instant::now() >= deadline,
+                    "window {window:?}, wait {wait:?}"
+                );
             }
         }
     }
