@@ -10,15 +10,13 @@
 use crate::gcode::parse_line;
 use crate::printer::{self, JobSource, JobStats, PrinterConfig, PrinterEvent, PrinterState};
 use crate::protocol::FlowMode;
-use crate::sim::{FirmwareConfig, PlannedMotion, SimConfig};
+use crate::sim::{self, FirmwareConfig, PlannedMotion, SimConfig};
 use anyhow::{bail, ensure, Context};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-mod emulator_thread;
 mod fleet;
 mod spread;
-use emulator_thread::EmulatorThread;
 use spread::Spread;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -99,33 +97,21 @@ fn run_stream(args: &StreamArgs) -> anyhow::Result<()> {
         args.file.display()
     );
     let runtime = tokio::runtime::Runtime::new().context("starting the tokio runtime")?;
-    // One printer: the driver runs on one thread and its virtual printer on
-    // another, each on its own CPU (a real printer has its own), and no
-    // thread pool shares the cores with them.
+    // One printer: the driver and its virtual printer share one thread.
+    // Wake-ups across the VM's CPUs cost 0.1–1 ms each, several per line,
+    // where a real printer's MCU answers within microseconds; on one thread
+    // each hop wakes the same CPU, and the emulator's polling before its
+    // events yields to the driver instead of taking a CPU from it.
     let one_thread = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
-    let cpus = emulator_thread::two_cpus();
-    let emulator = EmulatorThread::start(cpus.map(|(_, sim)| sim))?;
-    let poll_us = match cpus {
-        Some((driver, _)) => {
-            emulator_thread::pin_current_thread(driver).context("pinning the driver's thread")?;
-            args.sim_poll_us
-        }
-        None => 0, // one CPU: polling would take it from the driver
-    };
     let (lines, rx) = (commands.len(), args.rx_buffer);
     println!("## Link throughput ({lines} command lines, {rx}-byte receive buffer)\n");
     println!(
-        "{} run(s) per row: medians, the range of link use, resends summed; {}\n",
-        args.repeat,
-        match cpus {
-            Some((driver, sim)) => format!(
-                "driver on CPU {driver}, virtual printer on CPU {sim} polling {poll_us} µs before each event"
-            ),
-            None => "driver and virtual printer share one CPU; no polling".to_owned(),
-        }
+        "{} run(s) per row: medians, the range of link use, resends summed; \
+         the virtual printer polls {} µs before each event\n",
+        args.repeat, args.sim_poll_us
     );
     println!("| baud | latency | flow | lines/s | link use | range | resends | seconds |");
     println!("|---:|---:|---|---:|---:|---:|---:|---:|");
@@ -138,20 +124,17 @@ fn run_stream(args: &StreamArgs) -> anyhow::Result<()> {
                     flow,
                     speed: args.speed,
                     rx_buffer: args.rx_buffer,
-                    poll_window: Duration::from_micros(poll_us),
+                    poll_window: Duration::from_micros(args.sim_poll_us),
                 };
                 let mut runs = Vec::with_capacity(args.repeat);
                 for _ in 0..args.repeat.max(1) {
-                    let run = stream_one(&emulator, link, commands.clone());
+                    let run = stream_one(link, commands.clone());
                     runs.push(one_thread.block_on(run)?);
                 }
                 println!("{}", link.row(&runs));
             }
         }
     }
-    drop(emulator);
-    // The fleet's threads and its child process may use every CPU again.
-    emulator_thread::unpin_current_thread().context("unpinning the main thread")?;
     let counts: Vec<usize> = args.printers.iter().copied().filter(|n| *n > 0).collect();
     if !counts.is_empty() {
         println!(
@@ -235,11 +218,7 @@ impl Emulated {
 }
 
 /// Streams `commands` to a fresh virtual printer and returns the job's counters.
-async fn stream_one(
-    emulator: &EmulatorThread,
-    link: Emulated,
-    commands: Vec<String>,
-) -> anyhow::Result<JobStats> {
+async fn stream_one(link: Emulated, commands: Vec<String>) -> anyhow::Result<JobStats> {
     let config = SimConfig {
         firmware: link.firmware(),
         baud: link.baud,
@@ -247,9 +226,7 @@ async fn stream_one(
         poll_window: link.poll_window,
         ..SimConfig::default()
     };
-    let sim = emulator
-        .spawn(config, PlannedMotion::default())
-        .context("starting the sim")?;
+    let sim = sim::spawn_with(config, PlannedMotion::default()).context("starting the sim")?;
     let stats = drive(sim.path(), link, commands).await;
     sim.stop().await.context("stopping the sim")?;
     stats
