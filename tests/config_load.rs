@@ -58,6 +58,7 @@ fn defaults_are_filled() {
     assert_eq!(p.baud, 115_200);
     assert_eq!(p.flow, FlowMode::Auto);
     assert_eq!(p.rx_buffer, 128);
+    assert_eq!(p.adapter_latency_ms, 1);
     assert_eq!(p.min_position, [0.0; 3]);
     assert_eq!(p.bounds_margin, 0.5);
     assert_eq!(p.extruders, 1);
@@ -116,6 +117,10 @@ fn invalid_printers_are_refused_naming_printer_and_field() {
         (
             with_printer(&format!("{base}\n{volume}\nextruders = 0")),
             "extruders: must be at least 1",
+        ),
+        (
+            with_printer(&format!("{base}\n{volume}\nadapter_latency_ms = 256")),
+            "adapter_latency_ms: must be 1 to 255 ms, or 0 to leave the adapter as it is",
         ),
         (
             with_printer(&format!(

@@ -133,6 +133,9 @@ pub struct PrinterProfile {
     pub flow: FlowMode,
     /// Firmware receive buffer in bytes.
     pub rx_buffer: u32,
+    /// Latency timer to set on a USB-serial adapter that has one (FTDI), ms;
+    /// 0 leaves it as it is.
+    pub adapter_latency_ms: u32,
     /// Largest reachable X, Y, Z in mm.
     pub build_volume: [f64; 3],
     /// Smallest reachable X, Y, Z in mm.

@@ -35,6 +35,7 @@ pub(super) struct RawPrinter {
     pub baud: Option<i64>,
     pub flow: Option<String>,
     pub rx_buffer: Option<i64>,
+    pub adapter_latency_ms: Option<i64>,
     pub build_volume: Option<Vec<f64>>,
     pub min_position: Option<Vec<f64>>,
     pub bounds_margin: Option<f64>,

@@ -108,6 +108,13 @@ pub(super) fn printer(raw: RawPrinter, site: &Site<'_>) -> Result<PrinterProfile
     })?;
     let rx_buffer = positive_int(raw.rx_buffer.unwrap_or(128))
         .ok_or_else(|| site.err("rx_buffer", "must be a positive integer"))?;
+    let adapter_latency_ms = match raw.adapter_latency_ms.unwrap_or(1) {
+        ms @ 0..=255 => ms as u32,
+        _ => {
+            let why = "must be 1 to 255 ms, or 0 to leave the adapter as it is";
+            return Err(site.err("adapter_latency_ms", why));
+        }
+    };
     let build_volume = raw
         .build_volume
         .as_deref()
@@ -140,6 +147,7 @@ pub(super) fn printer(raw: RawPrinter, site: &Site<'_>) -> Result<PrinterProfile
         baud,
         flow,
         rx_buffer,
+        adapter_latency_ms,
         build_volume,
         min_position,
         bounds_margin,

@@ -173,6 +173,7 @@ fn driver_config(profile: &PrinterProfile, port: &Path) -> PrinterConfig {
         FlowMode::Advanced => protocol::FlowMode::Advanced,
     };
     config.link.rx_buffer = profile.rx_buffer as usize;
+    config.adapter_latency_ms = Some(profile.adapter_latency_ms).filter(|ms| *ms > 0);
     config.scripts = scripts(profile);
     config
 }

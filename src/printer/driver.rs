@@ -1,11 +1,13 @@
 //! The printer task: opens the port, runs sessions, reconnects with backoff,
 //! and turns link events into status and [`PrinterEvent`]s.
 
+use super::adapter::{self, LatencyTimer};
 use super::handle::Request;
 use super::job::ActiveJob;
 use super::session::SessionEnd;
 use super::types::{JobStats, PrinterConfig, PrinterEvent, PrinterState, PrinterStatus};
 use crate::protocol::{Link, LinkEvent, LinkStats};
+use std::path::Path;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::time::Instant;
@@ -58,6 +60,9 @@ impl Driver {
         let mut backoff = self.config.reconnect_min;
         loop {
             self.set_state(PrinterState::Connecting);
+            if let Some(ms) = self.config.adapter_latency_ms {
+                self.lower_adapter_latency(ms);
+            }
             let opened = tokio_serial::new(self.config.port.to_string_lossy(), self.config.baud)
                 .open_native_async();
             let reason = match opened {
@@ -79,6 +84,19 @@ impl Driver {
                 return;
             }
             backoff = (backoff * 2).min(self.config.reconnect_max);
+        }
+    }
+
+    /// Lowers the USB-serial adapter's latency timer, if the port has one.
+    fn lower_adapter_latency(&self, wanted_ms: u32) {
+        let port = &self.config.port;
+        let sysfs = Path::new(adapter::SYSFS_USB_SERIAL);
+        match adapter::lower_latency_timer(port, sysfs, wanted_ms) {
+            Ok(LatencyTimer::Lowered { from, to }) => {
+                tracing::info!(port = %port.display(), from, to, "adapter latency timer lowered (ms)");
+            }
+            Ok(LatencyTimer::NotAdjustable | LatencyTimer::AlreadyLow(_)) => {}
+            Err(e) => tracing::warn!(port = %port.display(), "{e}"),
         }
     }
 

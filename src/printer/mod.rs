@@ -8,6 +8,7 @@
 //! After a disconnect the task reopens the port with exponential backoff; a
 //! disconnect or firmware error during a job fails it as printer-caused.
 
+pub mod adapter;
 mod driver;
 mod handle;
 mod job;

@@ -48,6 +48,9 @@ pub struct PrinterConfig {
     pub reconnect_min: Duration,
     /// Longest wait between reconnection attempts.
     pub reconnect_max: Duration,
+    /// Latency timer (ms) to set on the port's USB-serial adapter, if it has
+    /// one (FTDI), each time the port is opened; `None` leaves it alone.
+    pub adapter_latency_ms: Option<u32>,
 }
 
 impl PrinterConfig {
@@ -60,6 +63,7 @@ impl PrinterConfig {
             scripts: Scripts::default(),
             reconnect_min: Duration::from_millis(500),
             reconnect_max: Duration::from_secs(30),
+            adapter_latency_ms: Some(1),
         }
     }
 }
