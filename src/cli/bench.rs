@@ -111,7 +111,8 @@ fn run_stream(args: &StreamArgs) -> anyhow::Result<()> {
     println!(
         "{} run(s) per row: medians, the range of link use, resends summed; \
          the virtual printer polls {} µs before each event\n",
-        args.repeat, args.sim_poll_us
+        args.repeat.max(1),
+        args.sim_poll_us
     );
     println!("| baud | latency | flow | lines/s | link use | range | resends | seconds |");
     println!("|---:|---:|---|---:|---:|---:|---:|---:|");
@@ -126,7 +127,7 @@ fn run_stream(args: &StreamArgs) -> anyhow::Result<()> {
                     rx_buffer: args.rx_buffer,
                     poll_window: Duration::from_micros(args.sim_poll_us),
                 };
-                let mut runs = Vec::with_capacity(args.repeat);
+                let mut runs = Vec::with_capacity(args.repeat.max(1));
                 for _ in 0..args.repeat.max(1) {
                     let run = stream_one(link, commands.clone());
                     runs.push(one_thread.block_on(run)?);

@@ -7,6 +7,7 @@ use crate::gcode::{parse_line, LineReader};
 use std::collections::VecDeque;
 use std::io::{self, BufRead, Read};
 use std::mem;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -66,11 +67,16 @@ pub(crate) fn spawn_reader(reader: Box<dyn BufRead + Send>, stop: Arc<AtomicBool
             stop: Arc::clone(&stop),
         };
         let mut out = BatchSender::new(tx);
-        let read = read_all(reader, &mut out, &stop);
-        if let Err(e) = read {
-            if !stop.load(Ordering::Relaxed) {
-                out.push(JobItem::Invalid(format!("reading the file: {e}")));
-            }
+        // A panic here would be a bug; the job must still fail, not look
+        // finished because the channel closed.
+        let read = panic::catch_unwind(AssertUnwindSafe(|| read_all(reader, &mut out, &stop)));
+        let failure = match read {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(format!("reading the file: {e}")),
+            Err(_) => Some("the job reader failed unexpectedly".to_owned()),
+        };
+        if let Some(reason) = failure.filter(|_| !stop.load(Ordering::Relaxed)) {
+            out.push(JobItem::Invalid(reason));
         }
         out.flush();
     });
@@ -236,8 +242,7 @@ mod tests {
         (before + format!("G1 X{i} ; c").len()) as u64
     }
 
-    /// A too-long line ends the stream with an error after the commands
-    /// before it.
+    /// A too-long line is reported after the commands before it.
     #[tokio::test]
     async fn a_too_long_line_is_reported_after_the_commands_before_it() {
         let text = format!("G28\nM117 {}\nG1 X1\n", "x".repeat(1 << 20));
@@ -251,5 +256,71 @@ mod tests {
             panic!("expected the too-long line to be reported");
         };
         assert!(reason.contains("line 2"), "{reason}");
+    }
+
+    /// An endless file of moves that reports on `dropped` when the reader
+    /// thread lets go of it.
+    struct Endless {
+        inner: io::Repeat,
+        dropped: Option<std::sync::mpsc::Sender<()>>,
+    }
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            for (i, byte) in buf[..n].iter_mut().enumerate() {
+                *byte = b"G1 X1\n"[i % 6];
+            }
+            Ok(n - n % 6)
+        }
+    }
+
+    impl Drop for Endless {
+        fn drop(&mut self) {
+            if let Some(dropped) = self.dropped.take() {
+                let _ = dropped.send(());
+            }
+        }
+    }
+
+    fn endless_reader() -> (Box<dyn BufRead + Send>, std::sync::mpsc::Receiver<()>) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let endless = Endless {
+            inner: io::repeat(0),
+            dropped: Some(tx),
+        };
+        (Box::new(io::BufReader::with_capacity(60, endless)), rx)
+    }
+
+    /// Dropping the printer task's end ends the reader thread even in the
+    /// middle of an endless file; setting the stop flag ends the stream.
+    #[tokio::test]
+    async fn the_reader_thread_ends_when_dropped_or_stopped() {
+        let patience = std::time::Duration::from_secs(10);
+        for drop_the_receiver in [true, false] {
+            let (reader, dropped) = endless_reader();
+            let stop = Arc::new(AtomicBool::new(false));
+            let mut items = spawn_reader(reader, Arc::clone(&stop));
+            assert!(matches!(items.recv().await, Some(JobItem::Command { .. })));
+            if drop_the_receiver {
+                drop(items);
+            } else {
+                stop.store(true, Ordering::Relaxed);
+                let mut after_stop = 0;
+                while items.recv().await.is_some() {
+                    after_stop += 1;
+                }
+                assert!(
+                    after_stop <= (BATCHES_AHEAD + 2) * BATCH,
+                    "{after_stop} after stop"
+                );
+            }
+            let ended = tokio::task::spawn_blocking(move || dropped.recv_timeout(patience));
+            let ended = ended.await.expect("the waiting task");
+            assert!(
+                ended.is_ok(),
+                "reader still running (dropped: {drop_the_receiver})"
+            );
+        }
     }
 }

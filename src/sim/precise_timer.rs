@@ -49,6 +49,9 @@ impl PreciseTimer {
     /// Returns at `deadline` (at once if it has passed). Dropping the future
     /// early is fine: the next call re-arms the timer.
     pub(super) async fn sleep_until(&self, deadline: Instant) -> io::Result<()> {
+        if self.poll_window.is_zero() {
+            return self.sleep_in_kernel_until(deadline).await;
+        }
         let wake = deadline.checked_sub(self.poll_window).unwrap_or(deadline);
         self.sleep_in_kernel_until(wake).await?;
         while Instant::now() < deadline {
