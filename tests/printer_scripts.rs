@@ -1,6 +1,6 @@
-//! Pause, resume and cancel against the virtual Marlin on a real PTY: the
-//! scripts reach the firmware, nothing of the file runs while paused, and a
-//! cancel stops the job and turns the heaters off.
+//! Start, end, pause, resume and cancel against the virtual Marlin on a
+//! real PTY: the scripts reach the firmware, nothing of the file runs while
+//! paused, and a cancel stops the job and turns the heaters off.
 
 #[path = "printer_support/virtual_printer.rs"]
 #[allow(dead_code)] // each test crate uses part of it
@@ -15,6 +15,8 @@ use virtual_printer::*;
 const PAUSE: [&str; 3] = ["G91", "G1 Z10 F600", "G90"];
 const RESUME: [&str; 3] = ["G91", "G1 Z-10 F600", "G90"];
 const CANCEL: [&str; 4] = ["M104 S0", "M140 S0", "M107", "M84"];
+const START: [&str; 2] = ["M117 Printing", "G28"];
+const END: [&str; 3] = ["M104 S0", "G1 Z20 F600", "M84"];
 
 fn ends_with(recorded: &[String], script: &[&str]) -> bool {
     recorded.len() >= script.len() && recorded[recorded.len() - script.len()..] == *script
@@ -125,4 +127,31 @@ async fn cancel_stops_the_job_and_turns_the_heaters_off() {
     // A report made after the cancel script ran shows both targets at zero.
     events = events.resubscribe();
     assert_eq!(next_temperatures(&mut events).await, (0.0, 0.0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_and_end_scripts_frame_the_job_and_run_before_it_finishes() {
+    let sim = start_sim(fast_firmware(5.0));
+    let mut config = driver_config(&sim, FlowMode::Counting);
+    config.scripts.start = strings(&START);
+    config.scripts.end = strings(&END);
+    let (printer, mut events) = connect_with(&sim, config).await;
+    let before = sim.recorded_commands().len();
+    let job = paced_job(5);
+    printer
+        .start_job(3, JobSource::Lines(job.clone()))
+        .await
+        .unwrap();
+    let end = job_end(&mut events).await;
+    let PrinterEvent::JobFinished { job_id: 3, stats } = end else {
+        panic!("{end:?}");
+    };
+    // The firmware acknowledges a command after running it, so the end
+    // script has run by the time the job is reported finished.
+    let mut expected = strings(&START);
+    expected.extend_from_slice(&job);
+    expected.extend(strings(&END));
+    assert_eq!(recorded_since(&sim, before), expected);
+    assert_eq!(stats.lines_sent as usize, expected.len());
+    assert_eq!(printer.status().state, PrinterState::Idle);
 }

@@ -190,6 +190,8 @@ fn scripts(profile: &PrinterProfile) -> Scripts {
         None => default,
     };
     Scripts {
+        start: lines(&profile.scripts.start, defaults.start),
+        end: lines(&profile.scripts.end, defaults.end),
         pause: lines(&profile.scripts.pause, defaults.pause),
         resume: lines(&profile.scripts.resume, defaults.resume),
         cancel: lines(&profile.scripts.cancel, defaults.cancel),

@@ -3,7 +3,7 @@
 
 use super::adapter::{self, LatencyTimer};
 use super::handle::Request;
-use super::job::ActiveJob;
+use super::job::{ActiveJob, SCRIPT_LINE};
 use super::session::SessionEnd;
 use super::types::{JobStats, PrinterConfig, PrinterEvent, PrinterState, PrinterStatus};
 use crate::protocol::{Link, LinkEvent, LinkStats};
@@ -27,6 +27,8 @@ pub(crate) struct Driver {
     job_started: Instant,
     stats_at_start: LinkStats,
     last_progress_event: Instant,
+    /// The adapter's latency timer could not be lowered and this was said.
+    adapter_refusal_logged: bool,
 }
 
 impl Driver {
@@ -47,6 +49,7 @@ impl Driver {
             job_started: origin,
             stats_at_start: LinkStats::default(),
             last_progress_event: origin,
+            adapter_refusal_logged: false,
         }
     }
 
@@ -88,7 +91,7 @@ impl Driver {
     }
 
     /// Lowers the USB-serial adapter's latency timer, if the port has one.
-    fn lower_adapter_latency(&self, wanted_ms: u32) {
+    fn lower_adapter_latency(&mut self, wanted_ms: u32) {
         let port = &self.config.port;
         let sysfs = Path::new(adapter::SYSFS_USB_SERIAL);
         match adapter::lower_latency_timer(port, sysfs, wanted_ms) {
@@ -96,7 +99,13 @@ impl Driver {
                 tracing::info!(port = %port.display(), from, to, "adapter latency timer lowered (ms)");
             }
             Ok(LatencyTimer::NotAdjustable | LatencyTimer::AlreadyLow(_)) => {}
-            Err(e) => tracing::warn!(port = %port.display(), "{e}"),
+            Err(e) if self.adapter_refusal_logged => {
+                tracing::debug!(port = %port.display(), "{e}");
+            }
+            Err(e) => {
+                tracing::warn!(port = %port.display(), "{e}");
+                self.adapter_refusal_logged = true;
+            }
         }
     }
 
@@ -173,6 +182,9 @@ impl Driver {
     }
 
     fn on_acked(&mut self, line: u64) {
+        if line == SCRIPT_LINE {
+            return; // a start or end script: not part of the file's progress
+        }
         let elapsed = self.job_started.elapsed();
         let Some(job) = self.job.as_mut() else { return };
         job.acked(line, elapsed);

@@ -8,6 +8,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The source line given to script commands sent as part of a job (file
+/// lines are numbered from 1).
+pub(crate) const SCRIPT_LINE: u64 = 0;
+
 /// A job being streamed.
 pub(crate) struct ActiveJob {
     pub id: JobId,

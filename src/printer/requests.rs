@@ -2,7 +2,7 @@
 
 use super::driver::Driver;
 use super::handle::{Reply, Request};
-use super::job::ActiveJob;
+use super::job::{ActiveJob, SCRIPT_LINE};
 use super::types::{JobId, JobSource, PrinterError, PrinterEvent, PrinterState};
 use crate::protocol::Link;
 
@@ -39,11 +39,23 @@ impl Driver {
         }
     }
 
-    fn start(&mut self, id: JobId, source: JobSource, link: &Link) -> Result<(), PrinterError> {
+    fn start(&mut self, id: JobId, source: JobSource, link: &mut Link) -> Result<(), PrinterError> {
         self.expect(PrinterState::Idle, "start a job")?;
         let job = ActiveJob::start(id, source)?;
         self.job_started(job, link);
+        let script = self.config.scripts.start.clone();
+        self.queue_job_script(&script, link);
         Ok(())
+    }
+
+    /// Queues a script as lines of the running job: held by a pause,
+    /// dropped by a cancel, acknowledged before the job finishes.
+    pub(crate) fn queue_job_script(&self, script: &[String], link: &mut Link) {
+        for command in script {
+            if let Err(e) = link.queue_command(command, SCRIPT_LINE) {
+                tracing::warn!(%e, "script command skipped");
+            }
+        }
     }
 
     fn queue_script(&self, script: &[String], link: &mut Link) {

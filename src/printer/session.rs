@@ -79,6 +79,8 @@ impl Driver {
         loop {
             match item {
                 None => {
+                    let script = self.config.scripts.end.clone();
+                    self.queue_job_script(&script, link);
                     if let Some(job) = self.job.as_mut() {
                         job.source_done = true;
                     }

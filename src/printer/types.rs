@@ -11,6 +11,11 @@ pub type JobId = i64;
 /// G-code sent around a pause, a resume and a cancel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scripts {
+    /// Sent as part of each job, before its first line (default: nothing).
+    pub start: Vec<String>,
+    /// Sent as part of each job after its last line; the job finishes when
+    /// the firmware has acknowledged it (default: nothing).
+    pub end: Vec<String>,
     /// Sent when pausing (default: lift Z by 10 mm).
     pub pause: Vec<String>,
     /// Sent when resuming (default: lower Z back by 10 mm).
@@ -26,6 +31,8 @@ fn lines(commands: &[&str]) -> Vec<String> {
 impl Default for Scripts {
     fn default() -> Self {
         Scripts {
+            start: Vec::new(),
+            end: Vec::new(),
             pause: lines(&["G91", "G1 Z10 F600", "G90"]),
             resume: lines(&["G91", "G1 Z-10 F600", "G90"]),
             cancel: lines(&["M104 S0", "M140 S0", "M107", "M84"]),

@@ -83,7 +83,15 @@ pub async fn connect(
     sim: &SimHandle,
     flow: FlowMode,
 ) -> (PrinterHandle, broadcast::Receiver<PrinterEvent>) {
-    let printer = spawn(driver_config(sim, flow));
+    connect_with(sim, driver_config(sim, flow)).await
+}
+
+/// Starts a driver with `config` on `sim` and waits until it is idle.
+pub async fn connect_with(
+    sim: &SimHandle,
+    config: PrinterConfig,
+) -> (PrinterHandle, broadcast::Receiver<PrinterEvent>) {
+    let printer = spawn(config);
     let events = printer.subscribe();
     wait_for_state(&printer, PrinterState::Idle).await;
     // The handshake ends with `M155` (temperature auto-report) after `Idle`.
