@@ -43,27 +43,8 @@ impl Driver {
         self.expect(PrinterState::Idle, "start a job")?;
         let job = ActiveJob::start(id, source)?;
         self.job_started(job, link);
-        let script = self.config.scripts.start.clone();
-        self.queue_job_script(&script, link);
+        queue_script(&self.config.scripts.start, Queued::AsJobLines, link);
         Ok(())
-    }
-
-    /// Queues a script as lines of the running job: held by a pause,
-    /// dropped by a cancel, acknowledged before the job finishes.
-    pub(crate) fn queue_job_script(&self, script: &[String], link: &mut Link) {
-        for command in script {
-            if let Err(e) = link.queue_command(command, SCRIPT_LINE) {
-                tracing::warn!(%e, "script command skipped");
-            }
-        }
-    }
-
-    fn queue_script(&self, script: &[String], link: &mut Link) {
-        for command in script {
-            if let Err(e) = link.queue_priority(command) {
-                tracing::warn!(%e, "script command skipped");
-            }
-        }
     }
 
     /// Pauses; `with_script` is false when the firmware asked (it parks itself).
@@ -71,8 +52,7 @@ impl Driver {
         self.expect(PrinterState::Printing, "pause")?;
         link.hold_job(true);
         if with_script {
-            let script = self.config.scripts.pause.clone();
-            self.queue_script(&script, link);
+            queue_script(&self.config.scripts.pause, Queued::AheadOfJob, link);
         }
         if let Some(job) = self.job.as_mut() {
             job.paused = true;
@@ -89,8 +69,7 @@ impl Driver {
     ) -> Result<(), PrinterError> {
         self.expect(PrinterState::Paused, "resume")?;
         if with_script {
-            let script = self.config.scripts.resume.clone();
-            self.queue_script(&script, link);
+            queue_script(&self.config.scripts.resume, Queued::AheadOfJob, link);
         }
         link.hold_job(false);
         if let Some(job) = self.job.as_mut() {
@@ -105,8 +84,7 @@ impl Driver {
             return Err(PrinterError::WrongState(self.state(), "cancel"));
         };
         link.cancel_job();
-        let script = self.config.scripts.cancel.clone();
-        self.queue_script(&script, link);
+        queue_script(&self.config.scripts.cancel, Queued::AheadOfJob, link);
         self.status.send_modify(|s| s.job = None);
         self.set_state(PrinterState::Idle);
         self.emit(PrinterEvent::JobCancelled {
@@ -137,6 +115,29 @@ impl Driver {
         };
         if let Err(e) = result {
             tracing::warn!(%e, action = name, "host action ignored");
+        }
+    }
+}
+
+/// Where a script goes in the link's queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Queued {
+    /// Ahead of the job lines not sent yet (pause, resume, cancel).
+    AheadOfJob,
+    /// As lines of the running job (start, end): held by a pause, dropped
+    /// by a cancel, acknowledged before the job finishes.
+    AsJobLines,
+}
+
+/// Queues each command of `script`; one the link refuses is logged and skipped.
+pub(crate) fn queue_script(script: &[String], queued: Queued, link: &mut Link) {
+    for command in script {
+        let result = match queued {
+            Queued::AheadOfJob => link.queue_priority(command),
+            Queued::AsJobLines => link.queue_command(command, SCRIPT_LINE),
+        };
+        if let Err(e) = result {
+            tracing::warn!(%e, "script command skipped");
         }
     }
 }

@@ -4,6 +4,7 @@
 use super::driver::Driver;
 use super::job::ActiveJob;
 use super::job_feed::JobItem;
+use super::requests::{queue_script, Queued};
 use crate::protocol::Link;
 use std::future::pending;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -79,8 +80,7 @@ impl Driver {
         loop {
             match item {
                 None => {
-                    let script = self.config.scripts.end.clone();
-                    self.queue_job_script(&script, link);
+                    queue_script(&self.config.scripts.end, Queued::AsJobLines, link);
                     if let Some(job) = self.job.as_mut() {
                         job.source_done = true;
                     }
