@@ -2,9 +2,6 @@
 //! real slicer file: over the whole file, the time the sim spends equals
 //! `analyze_reader`'s motion plus dwell time.
 
-#[path = "printer_support/virtual_printer.rs"]
-#[allow(dead_code)] // each test crate uses part of it
-mod virtual_printer;
 
 use printfarm::gcode::{analyze_reader, parse_line, AnalyzeOptions, SlicerSettings};
 use printfarm::sim::{MotionModel, PlannedMotion};
@@ -12,7 +9,7 @@ use std::time::Duration;
 
 #[test]
 fn the_sample_costs_the_estimated_time() {
-    let Some(path) = virtual_printer::small_sample() else {
+    let Some(path) = crate::virtual_printer::small_sample() else {
         return;
     };
     let text = std::fs::read_to_string(&path).unwrap();
@@ -29,7 +26,7 @@ fn the_sample_costs_the_estimated_time() {
     let mut model = PlannedMotion::default().with_homing_time(Duration::ZERO);
     let mut issues = Vec::new();
     let mut total = Duration::ZERO;
-    for command in virtual_printer::file_commands(&path) {
+    for command in crate::virtual_printer::file_commands(&path) {
         total += model.execute(&parse_line(command.as_bytes(), &mut issues));
     }
     let tail = model.finish();

@@ -1,6 +1,5 @@
 //! Migrations, files, jobs from quantities, orders, catalogue and API keys.
 
-mod store_support;
 
 use printfarm::store::{
     CatalogueEntry, ItemSource, JobFilter, JobState, NewJob, NewOrder, NewOrderItem, Role, Store,
@@ -8,7 +7,7 @@ use printfarm::store::{
 };
 use serde_json::json;
 use sqlx::Row;
-use store_support::{fresh_store, sample_file};
+use crate::store_support::{fresh_store, sample_file};
 
 #[tokio::test]
 async fn migrations_create_every_table_and_reapply_cleanly() {

@@ -1,9 +1,8 @@
 //! Orders over real HTTP: units become jobs, status and progress derived from
 //! them, refusals naming the item, and shops seeing only their own orders.
 
-mod api_support;
 
-use api_support::{square_gcode, start};
+use crate::api_support::{square_gcode, start};
 use printfarm::store::CatalogueEntry;
 use reqwest::StatusCode;
 use serde_json::{json, Value};

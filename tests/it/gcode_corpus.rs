@@ -4,10 +4,8 @@
 //! is there (CI has it). PrusaSlicer files are gated; Cura and Slic3r files
 //! are reported (their estimators model motion differently or not at all).
 
-#[path = "support/corpus.rs"]
-mod corpus;
 
-use corpus::Entry;
+use crate::corpus::Entry;
 use printfarm::gcode::{analyze_file, Analysis, AnalyzeOptions};
 
 /// Time tolerance against PrusaSlicer's normal-mode estimate.
@@ -86,7 +84,7 @@ fn check_prusaslicer(e: &Entry, a: &Analysis) -> Vec<String> {
 fn run_corpus(dir: &std::path::Path) {
     let mut errors = Vec::new();
     let mut time_errors = Vec::new();
-    for e in corpus::read_manifest(dir) {
+    for e in crate::corpus::read_manifest(dir) {
         let a = analyse(&e);
         if e.slicer == "PrusaSlicer" {
             errors.extend(check_prusaslicer(&e, &a));
@@ -142,12 +140,12 @@ fn report_other(e: &Entry, a: &Analysis) {
 
 #[test]
 fn samples_match_their_slicers() {
-    run_corpus(&corpus::samples_dir());
+    run_corpus(&crate::corpus::samples_dir());
 }
 
 #[test]
 fn shared_corpus_matches_its_slicers() {
-    match corpus::shared_corpus() {
+    match crate::corpus::shared_corpus() {
         Some(dir) => run_corpus(&dir),
         None => println!("../shared/gcode-corpus not present; skipped"),
     }
@@ -155,7 +153,7 @@ fn shared_corpus_matches_its_slicers() {
 
 #[test]
 fn corpus_files_have_layers_tools_and_slicer_metadata() {
-    for e in corpus::read_manifest(&corpus::samples_dir()) {
+    for e in crate::corpus::read_manifest(&crate::corpus::samples_dir()) {
         let a = analyse(&e);
         assert!(a.layers > 0, "{}", e.rel);
         assert_eq!(a.tools.len() as u32, e.int("tools"), "{}", e.rel);

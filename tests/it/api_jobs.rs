@@ -1,9 +1,8 @@
 //! Jobs over real HTTP: submission refusals from the scheduler, body errors
 //! naming the field, state filters, personalisation, cancel reaching the farm.
 
-mod api_support;
 
-use api_support::{square_gcode, start};
+use crate::api_support::{square_gcode, start};
 use printfarm::api::PrinterCommand;
 use reqwest::StatusCode;
 use serde_json::{json, Value};

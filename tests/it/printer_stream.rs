@@ -2,13 +2,10 @@
 //! PTY: the firmware must execute exactly the file's commands, in order, once,
 //! in every flow mode, on a clean line and with 2 % of lines corrupted.
 
-#[path = "printer_support/virtual_printer.rs"]
-#[allow(dead_code)] // each test crate uses part of it
-mod virtual_printer;
 
 use printfarm::printer::{JobSource, PrinterEvent, PrinterState};
 use printfarm::protocol::FlowMode;
-use virtual_printer::*;
+use crate::virtual_printer::*;
 
 /// Printer seconds per wall second: the sample's ~12 minutes take < 1 s.
 const SPEED: f64 = 2000.0;

@@ -1,9 +1,8 @@
 //! Restart recovery: a new pool on the same file finds every job again.
 
-mod store_support;
 
 use printfarm::store::{FailOutcome, JobFilter, JobState, PrinterState, Store};
-use store_support::{one_job, sample_file};
+use crate::store_support::{one_job, sample_file};
 
 #[tokio::test]
 async fn recovery_requeues_interrupted_jobs_and_keeps_beds_uncleared() {

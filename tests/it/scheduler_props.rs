@@ -1,13 +1,12 @@
 //! Properties of `decide` over random snapshots.
 
-mod scheduler_support;
 
 use printfarm::scheduler::{
     can_print, decide, queue_order, Availability, Extents, JobNeeds, PrinterCaps, QueuedJob,
     Snapshot,
 };
 use proptest::prelude::*;
-use scheduler_support::mk3s;
+use crate::scheduler_support::mk3s;
 use std::collections::HashSet;
 
 const MATERIALS: [&str; 3] = ["PLA", "PETG", "ABS"];

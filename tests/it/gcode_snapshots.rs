@@ -1,9 +1,7 @@
 //! Snapshot tests: each sample's key figures are kept in
 //! `tests/snapshots/<sample>.json`. A change in the analysis shows up as a
-//! diff there. Regenerate with `UPDATE_SNAPSHOTS=1 cargo test --test gcode_snapshots`.
+//! diff there. Regenerate with `UPDATE_SNAPSHOTS=1 cargo test --release --test it gcode_snapshots`.
 
-#[path = "support/corpus.rs"]
-mod corpus;
 
 use printfarm::gcode::{analyze_file, check, Analysis, AnalyzeOptions, CheckProfile};
 use serde_json::{json, Value};
@@ -60,7 +58,7 @@ fn samples_match_their_snapshots() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
     let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
     let mut mismatches = Vec::new();
-    for e in corpus::read_manifest(&corpus::samples_dir()) {
+    for e in crate::corpus::read_manifest(&crate::corpus::samples_dir()) {
         let a = analyze_file(&e.path, &AnalyzeOptions::default(), &mut |_| {}).unwrap();
         let got = summary(&a);
         let name = e.rel.replace('/', "__").replace(".gcode", ".json");

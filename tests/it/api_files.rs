@@ -1,9 +1,8 @@
 //! Uploads over real HTTP: analysis, violations per printer, size limit,
 //! missing field, files without G-code, deduplication.
 
-mod api_support;
 
-use api_support::{corpus_nametag, square_gcode, start};
+use crate::api_support::{corpus_nametag, square_gcode, start};
 use reqwest::StatusCode;
 
 #[tokio::test]

@@ -1,9 +1,8 @@
 //! `decide`: queue order, routing, the bed-clear gate, one job per printer.
 
-mod scheduler_support;
 
 use printfarm::scheduler::{decide, Assignment, Availability, Extents, QueuedJob, Snapshot};
-use scheduler_support::{big, cube, demo_farm, job, mk3s};
+use crate::scheduler_support::{big, cube, demo_farm, job, mk3s};
 
 fn pairs(assignments: &[Assignment]) -> Vec<(&str, &str)> {
     assignments

@@ -1,9 +1,8 @@
 //! `can_any_print`: refusing at submission with messages naming why.
 
-mod scheduler_support;
 
 use printfarm::scheduler::{can_any_print, Availability, Extents, JobNeeds, Refusal};
-use scheduler_support::{cube, demo_farm};
+use crate::scheduler_support::{cube, demo_farm};
 
 #[test]
 fn refusals_name_the_need_no_printer_meets() {

@@ -2,16 +2,13 @@
 //! PTY: printer-caused failures (disconnect, thermal runaway, reset) and the
 //! emergency stop.
 
-#[path = "printer_support/virtual_printer.rs"]
-#[allow(dead_code)] // each test crate uses part of it
-mod virtual_printer;
 
 use printfarm::printer::{JobSource, PrinterEvent, PrinterState};
 use printfarm::protocol::FlowMode;
 use printfarm::sim::FirmwareState;
 use std::time::Duration;
 use tokio::time::Instant;
-use virtual_printer::*;
+use crate::virtual_printer::*;
 
 /// Fails the test unless `event` is a printer-caused `JobFailed`; returns its reason.
 fn printer_caused_failure(event: &PrinterEvent) -> (String, u64) {

@@ -1,9 +1,8 @@
 //! Claiming jobs: atomic, and at most one active job per printer, enforced by the database.
 
-mod store_support;
 
 use printfarm::store::{JobState, StoreError};
-use store_support::{fresh_store, one_job, sample_file};
+use crate::store_support::{fresh_store, one_job, sample_file};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_claims_of_one_job_have_exactly_one_winner() {

@@ -1,8 +1,7 @@
 //! Printers, events, metrics and stats over real HTTP, with the stub farm.
 
-mod api_support;
 
-use api_support::{square_gcode, start, start_with, TestApi};
+use crate::api_support::{square_gcode, start, start_with, TestApi};
 use futures::StreamExt;
 use printfarm::api::{
     relay_store_events, ControlError, FarmEvent, LivePrinter, PrinterCommand, Temperature,

@@ -1,9 +1,8 @@
 //! The farm end to end: `printfarm serve` as a process, real HTTP on
 //! loopback, a real SQLite file, virtual printers on pseudo-terminals.
 
-mod farm_support;
 
-use farm_support::{count, sample, state, TestFarm, TestPrinter};
+use crate::farm_support::{count, sample, state, TestFarm, TestPrinter};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::time::Duration;

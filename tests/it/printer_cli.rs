@@ -1,15 +1,12 @@
 //! `printfarm print` against the virtual Marlin on a real PTY.
 
-#[path = "printer_support/virtual_printer.rs"]
-#[allow(dead_code)] // each test crate uses part of it
-mod virtual_printer;
 
 use printfarm::cli::print::{run, Args};
 use printfarm::protocol::FlowMode;
 use printfarm::sim::{FirmwareConfig, SimHandle};
 use std::path::Path;
 use std::time::Duration;
-use virtual_printer::{fast_firmware, file_commands, start_sim};
+use crate::virtual_printer::{fast_firmware, file_commands, start_sim};
 
 fn args(port: &Path, file: &Path) -> Args {
     Args {

@@ -1,9 +1,8 @@
 //! Keys and roles over real HTTP: 401 without or with an unknown key, 403
 //! for the wrong role, and the permission table of every endpoint.
 
-mod api_support;
 
-use api_support::{square_gcode, start};
+use crate::api_support::{square_gcode, start};
 use reqwest::{Method, StatusCode};
 
 #[tokio::test]

@@ -1,9 +1,8 @@
 //! Job state transitions, the failure policy, progress, printers and stats.
 
-mod store_support;
 
 use printfarm::store::{FailOutcome, JobState, PrinterState, Store, StoreError};
-use store_support::{fresh_store, one_job, sample_file};
+use crate::store_support::{fresh_store, one_job, sample_file};
 
 /// Puts a fresh job into `state` on printer p1 (for active states).
 async fn job_in(store: &Store, file: &str, state: JobState) -> String {

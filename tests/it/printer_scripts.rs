@@ -2,15 +2,12 @@
 //! real PTY: the scripts reach the firmware, nothing of the file runs while
 //! paused, and a cancel stops the job and turns the heaters off.
 
-#[path = "printer_support/virtual_printer.rs"]
-#[allow(dead_code)] // each test crate uses part of it
-mod virtual_printer;
 
 use printfarm::printer::{JobSource, PrinterEvent, PrinterState};
 use printfarm::protocol::FlowMode;
 use std::time::Duration;
 use tokio::sync::broadcast;
-use virtual_printer::*;
+use crate::virtual_printer::*;
 
 const PAUSE: [&str; 3] = ["G91", "G1 Z10 F600", "G90"];
 const RESUME: [&str; 3] = ["G91", "G1 Z-10 F600", "G90"];

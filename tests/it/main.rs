@@ -1,0 +1,39 @@
+//! All integration tests in one binary: one link of the crate instead of one per file.
+
+mod api_support;
+#[path = "support/corpus.rs"]
+mod corpus;
+mod farm_support;
+mod scheduler_support;
+mod store_support;
+#[path = "printer_support/virtual_printer.rs"]
+mod virtual_printer;
+
+mod api_auth;
+mod api_farm;
+mod api_files;
+mod api_jobs;
+mod api_keys_cli;
+mod api_orders;
+mod cli_analyze;
+mod config_load;
+mod farm_e2e;
+mod gcode_corpus;
+mod gcode_snapshots;
+mod link_flow_model;
+mod link_planned_motion;
+mod link_sim_firmware;
+mod printer_cli;
+mod printer_driver;
+mod printer_scripts;
+mod printer_stream;
+mod scheduler_decide;
+mod scheduler_loop;
+mod scheduler_props;
+mod scheduler_refusals;
+mod sim_pty;
+mod store_basics;
+mod store_claims;
+mod store_lifecycle;
+mod store_postgres;
+mod store_recovery;
