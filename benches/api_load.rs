@@ -407,6 +407,7 @@ fn sample_file() -> NewFile {
             filament_mm: Some(2000.0),
             violations: json!([]),
         },
+        line_count: Some(40_000),
     }
 }
 

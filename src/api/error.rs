@@ -40,6 +40,16 @@ pub enum ApiError {
         /// The field at fault.
         field: String,
     },
+    /// 409: it exists already; the body names the existing one.
+    #[error("{message}")]
+    Exists {
+        /// Why.
+        message: String,
+        /// The field at fault.
+        field: String,
+        /// The id of what exists.
+        existing_id: String,
+    },
     /// 413: the upload is larger than the configured limit.
     #[error("upload exceeds the limit of {limit_mb} MiB (max_upload_mb)")]
     TooLarge {
@@ -72,6 +82,8 @@ struct ErrorBody<'a> {
     field: Option<&'a str>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     reasons: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    existing_id: Option<&'a str>,
 }
 
 impl ApiError {
@@ -115,7 +127,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::Exists { .. } => StatusCode::CONFLICT,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -128,6 +140,7 @@ impl ApiError {
             ApiError::BadRequest { field, .. }
             | ApiError::NotFound { field, .. }
             | ApiError::Conflict { field, .. }
+            | ApiError::Exists { field, .. }
             | ApiError::Unprocessable { field, .. } => Some(field),
             ApiError::TooLarge { .. } => Some("file"),
             ApiError::Unauthorized(_) => Some("X-Api-Key"),
@@ -145,6 +158,11 @@ impl ApiError {
             StoreError::Duplicate(what) => {
                 ApiError::conflict("external_id", format!("duplicate {what}"))
             }
+            StoreError::Exists { what, id } => ApiError::Exists {
+                message: format!("{what} {id} has this external id already"),
+                field: "external_id".to_owned(),
+                existing_id: id,
+            },
             StoreError::Invalid { field, detail } => ApiError::unprocessable(field, detail),
             other => ApiError::Internal(anyhow::Error::new(other)),
         }
@@ -167,10 +185,15 @@ impl IntoResponse for ApiError {
             ApiError::Unprocessable { reasons, .. } => reasons,
             _ => &[],
         };
+        let existing_id = match &self {
+            ApiError::Exists { existing_id, .. } => Some(existing_id.as_str()),
+            _ => None,
+        };
         let body = ErrorBody {
             error: self.to_string(),
             field: self.field(),
             reasons,
+            existing_id,
         };
         (status, Json(body)).into_response()
     }

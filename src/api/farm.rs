@@ -1,42 +1,67 @@
-//! The running farm as the API sees it: live printer state and commands to
-//! printer drivers, behind a trait so the API never touches a serial port.
+//! The running farm as the API sees it: every printer's state from its
+//! supervisor (the one place it lives), and actions sent to supervisors,
+//! behind a trait so the API never touches a serial port.
 
+use crate::domain::Phase;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 /// What the API needs from the running farm besides the store.
 pub trait FarmControl: Send + Sync + 'static {
-    /// Live state of every printer (state, job id, progress 0..1, temperatures, ETA seconds, last error).
-    fn live_printers(&self) -> Vec<LivePrinter>;
-    /// Sends a command to a printer's driver: pause, resume, cancel (the current job), emergency stop.
-    fn command(
+    /// Every printer, in `printers.toml` order.
+    fn printers(&self) -> Vec<PrinterView>;
+    /// An action on one printer, carried out by its supervisor.
+    fn act(
         &self,
         printer: &str,
-        command: PrinterCommand,
+        action: PrinterAction,
     ) -> BoxFuture<'static, Result<(), ControlError>>;
-    /// Wakes the scheduler after something changed (new job, bed cleared).
+    /// Cancels `job` on `printer`, where it is running; resolves once the
+    /// attempt has been ended in the store.
+    fn cancel_job(&self, printer: &str, job: &str) -> BoxFuture<'static, Result<(), ControlError>>;
+    /// Wakes the scheduler after something changed (new job, released job).
     fn wake_scheduler(&self);
 }
 
-/// One printer as its driver sees it right now.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct LivePrinter {
-    /// Printer name from `printers.toml`.
+/// One printer as the farm knows it now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrinterView {
+    /// Name from `printers.toml`.
     pub name: String,
-    /// Driver state in words (`connecting`, `idle`, `printing`, `paused`, `error`, …).
-    pub state: String,
-    /// Whether the driver is connected to the firmware.
-    pub connected: bool,
-    /// The job being printed.
-    pub job_id: Option<String>,
-    /// Fraction of the job sent and acknowledged, 0..=1.
-    pub progress: Option<f64>,
+    /// Farm state: `offline`, `idle`, `assigned`, `printing`, `paused`,
+    /// `awaiting_clear` or `error`.
+    pub state: Phase,
+    /// Unix ms of the last change of `state`.
+    pub since: i64,
+    /// The serial link: `disconnected`, `connecting`, `connected` or `halted`.
+    pub connection: String,
+    /// True when the scheduler may give it a job now.
+    pub accepts_work: bool,
+    /// The job on it, if any.
+    pub job: Option<JobOnPrinter>,
+    /// Since when a print is on the bed (unix ms), if one is.
+    pub bed_full_since: Option<i64>,
+    /// Firmware name from the handshake.
+    pub firmware: Option<String>,
     /// Latest temperature reports.
     pub temperatures: Vec<Temperature>,
-    /// Estimated seconds until the job finishes.
-    pub eta_s: Option<f64>,
-    /// The last error the driver saw.
+    /// The last error the printer or its driver reported.
     pub last_error: Option<String>,
+}
+
+/// The job a printer is working on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobOnPrinter {
+    /// Job id.
+    pub id: String,
+    /// Attempt id.
+    pub attempt: String,
+    /// Fraction of the file acknowledged, 0..=1.
+    pub progress: Option<f64>,
+    /// Last source line the firmware acknowledged.
+    pub last_acked_line: u64,
+    /// Estimated seconds until it finishes.
+    pub eta_s: Option<f64>,
 }
 
 /// One heater's reading.
@@ -50,37 +75,57 @@ pub struct Temperature {
     pub target_c: f64,
 }
 
-/// A command for one printer's driver.
+/// An action on one printer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum PrinterCommand {
+pub enum PrinterAction {
+    /// The print was taken off the bed: the printer may take work again.
+    ClearBed,
     /// Pause the current job.
     Pause,
     /// Resume the paused job.
     Resume,
-    /// Cancel the current job.
+    /// Cancel the current job (its cancel script runs).
     Cancel,
-    /// Emergency stop (`M112`).
+    /// Emergency stop (`M112`); the job is held for an operator.
     EmergencyStop,
+    /// Reconnect and restart the firmware after an error or emergency stop.
+    Reset,
 }
 
-/// Why a printer command was not carried out.
+impl PrinterAction {
+    /// The action named in a URL (`clear`, `pause`, `resume`, `cancel`,
+    /// `stop`, `reset`).
+    pub fn parse(word: &str) -> Option<PrinterAction> {
+        Some(match word {
+            "clear" => PrinterAction::ClearBed,
+            "pause" => PrinterAction::Pause,
+            "resume" => PrinterAction::Resume,
+            "cancel" => PrinterAction::Cancel,
+            "stop" => PrinterAction::EmergencyStop,
+            "reset" => PrinterAction::Reset,
+            _ => return None,
+        })
+    }
+}
+
+/// Why a printer action was not carried out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ControlError {
-    /// No driver has this name.
+    /// No printer has this name.
     #[error("unknown printer {printer:?}")]
     UnknownPrinter {
         /// The name given.
         printer: String,
     },
-    /// The command makes no sense in the printer's current state.
+    /// The action makes no sense in the printer's current state.
     #[error("not possible now: {reason}")]
     NotPossible {
         /// Why, in words.
         reason: String,
     },
-    /// The driver cannot be reached (farm shutting down, driver crashed).
+    /// The printer's supervisor cannot be reached (farm shutting down).
     #[error("printer control unavailable: {reason}")]
     Unavailable {
         /// Why, in words.

@@ -2,7 +2,7 @@
 
 use super::error::ApiError;
 use super::AppState;
-use crate::scheduler::{can_any_print, JobNeeds, PrinterCaps, Refusal};
+use crate::scheduler::{can_any_print, Availability, JobNeeds, PrinterCaps, Refusal};
 use crate::store::FileKeys;
 
 /// What a request asks of the printer besides the file.
@@ -47,12 +47,11 @@ pub async fn ensure_printable(
     wanted: Wanted<'_>,
     prefix: &str,
 ) -> Result<(), ApiError> {
-    let records = state.store.list_printers().await?;
     let printers: Vec<PrinterCaps> = state
         .config
         .printers
         .iter()
-        .map(|p| PrinterCaps::from_profile(p, records.iter().find(|r| r.name == p.name)))
+        .map(|p| PrinterCaps::from_profile(p, Availability::Offline, None))
         .collect();
     let refusals = match can_any_print(&job_needs(file, wanted), &printers) {
         Ok(()) => return Ok(()),

@@ -90,6 +90,7 @@ async fn store_upload(state: &AppState, received: Received) -> Result<FileView, 
         path: target.display().to_string(),
         analysis: analysis_json,
         keys,
+        line_count: i64::try_from(analysis.lines).ok(),
     };
     let record = state.store.insert_file(new).await.inspect_err(|_| {
         let _ = std::fs::remove_file(&target);

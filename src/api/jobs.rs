@@ -3,15 +3,16 @@
 use super::auth::{Caller, JOB_ADMIN_ROLES, SUBMIT_ROLES};
 use super::body::{optional_ms, ApiJson, Timestamp};
 use super::error::ApiError;
-use super::farm::PrinterCommand;
 use super::feasibility::{ensure_printable, Wanted};
+use super::printers::control_error;
+use super::views::{AttemptView, JobView};
 use super::AppState;
 use crate::store::{JobFilter, JobRecord, JobState, NewJob};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Most copies one request may create.
 pub const MAX_QUANTITY: u32 = 10_000;
@@ -110,7 +111,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<Vec<(String, String)>>,
-) -> Result<Json<Vec<JobRecord>>, ApiError> {
+) -> Result<Json<Vec<JobView>>, ApiError> {
     caller.require(SUBMIT_ROLES)?;
     let filter = JobFilter {
         states: parse_states(&query)?,
@@ -121,7 +122,8 @@ pub async fn list(
         owner_key_id: caller.owner_filter(),
         limit: None,
     };
-    Ok(Json(state.store.list_jobs(&filter).await?))
+    let jobs = state.store.list_jobs(&filter).await?;
+    Ok(Json(jobs.into_iter().map(JobView::from).collect()))
 }
 
 /// The job, or 404 when it does not exist or is not the caller's to see.
@@ -133,39 +135,45 @@ async fn visible_job(state: &AppState, caller: &Caller, id: &str) -> Result<JobR
     Ok(job)
 }
 
-/// `GET /api/jobs/{id}`.
+/// The job as the API shows it, with its attempts.
+async fn job_view(state: &AppState, id: &str) -> Result<JobView, ApiError> {
+    let job = state.store.get_job(id).await?;
+    let attempts = state.store.job_attempts(id).await?;
+    let mut view = JobView::from(job);
+    view.attempts = Some(attempts.into_iter().map(AttemptView::from).collect());
+    Ok(view)
+}
+
+/// `GET /api/jobs/{id}`: the job and every attempt at printing it.
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<JobRecord>, ApiError> {
+) -> Result<Json<JobView>, ApiError> {
     caller.require(SUBMIT_ROLES)?;
-    Ok(Json(visible_job(&state, &caller, &id).await?))
+    visible_job(&state, &caller, &id).await?;
+    Ok(Json(job_view(&state, &id).await?))
 }
 
-/// `POST /api/jobs/{id}/cancel`: also tells the printer when the job is on one.
+/// `POST /api/jobs/{id}/cancel`: a waiting job is cancelled in the store; a
+/// job on a printer is cancelled by that printer (its cancel script runs,
+/// the attempt ends), and the answer comes once that is recorded.
 pub async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<JobView>, ApiError> {
     caller.require(JOB_ADMIN_ROLES)?;
-    let before = visible_job(&state, &caller, &id).await?;
-    state.store.cancel(&id).await?;
-    let printer_command = match (before.state.is_active(), before.printer) {
-        (true, Some(printer)) => {
-            let result = state.farm.command(&printer, PrinterCommand::Cancel).await;
-            if let Err(error) = &result {
-                tracing::warn!("job {id}: cancelling on {printer} failed: {error}");
-            }
-            json!({ "printer": printer, "error": result.err().map(|e| e.to_string()) })
-        }
-        _ => Value::Null,
-    };
-    let job = state.store.get_job(&id).await?;
-    Ok(Json(
-        json!({ "job": job, "printer_command": printer_command }),
-    ))
+    let job = visible_job(&state, &caller, &id).await?;
+    match (job.state.is_active(), job.printer) {
+        (true, Some(printer)) => state
+            .farm
+            .cancel_job(&printer, &id)
+            .await
+            .map_err(control_error)?,
+        _ => state.store.cancel_waiting(&id).await?,
+    }
+    Ok(Json(job_view(&state, &id).await?))
 }
 
 /// `POST /api/jobs/{id}/hold`.
@@ -173,10 +181,10 @@ pub async fn hold(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<JobRecord>, ApiError> {
+) -> Result<Json<JobView>, ApiError> {
     caller.require(JOB_ADMIN_ROLES)?;
     state.store.hold(&id).await?;
-    Ok(Json(state.store.get_job(&id).await?))
+    Ok(Json(job_view(&state, &id).await?))
 }
 
 /// `POST /api/jobs/{id}/release`.
@@ -184,11 +192,11 @@ pub async fn release(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<JobRecord>, ApiError> {
+) -> Result<Json<JobView>, ApiError> {
     caller.require(JOB_ADMIN_ROLES)?;
     state.store.release(&id).await?;
     state.farm.wake_scheduler();
-    Ok(Json(state.store.get_job(&id).await?))
+    Ok(Json(job_view(&state, &id).await?))
 }
 
 /// `POST /api/jobs/{id}/priority` with `{"priority": n}`.
@@ -197,9 +205,9 @@ pub async fn priority(
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SetPriority>,
-) -> Result<Json<JobRecord>, ApiError> {
+) -> Result<Json<JobView>, ApiError> {
     caller.require(JOB_ADMIN_ROLES)?;
     state.store.set_priority(&id, body.priority).await?;
     state.farm.wake_scheduler();
-    Ok(Json(state.store.get_job(&id).await?))
+    Ok(Json(job_view(&state, &id).await?))
 }

@@ -2,9 +2,10 @@
 //! a few lines of text; no client library needed). Open: no key required.
 
 use super::error::ApiError;
-use super::printers::{printer_views, PrinterView};
+use super::farm::PrinterView;
 use super::AppState;
-use crate::store::{JobState, PrinterState};
+use crate::domain::Phase;
+use crate::store::JobState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -64,10 +65,9 @@ struct PrinterSeries {
 impl PrinterSeries {
     fn add(&mut self, view: &PrinterView) {
         let name = label_value(&view.name);
-        let live = view.live.as_ref();
-        let is_up = live.map_or(view.state != PrinterState::Offline, |l| l.connected);
-        let progress = live.and_then(|l| l.progress).unwrap_or(0.0);
-        let awaiting = view.state == PrinterState::AwaitingClear;
+        let is_up = view.connection == "connected";
+        let progress = view.job.as_ref().and_then(|j| j.progress).unwrap_or(0.0);
+        let awaiting = view.state == Phase::AwaitingClear;
         let label = format!("{{printer=\"{name}\"}}");
         let _ = writeln!(self.up, "printfarm_printer_up{label} {}", u8::from(is_up));
         let _ = writeln!(
@@ -79,7 +79,7 @@ impl PrinterSeries {
             "printfarm_printer_awaiting_clear{label} {}",
             u8::from(awaiting)
         );
-        for reading in live.map(|l| l.temperatures.as_slice()).unwrap_or_default() {
+        for reading in &view.temperatures {
             let heater = label_value(&reading.heater);
             let _ = writeln!(
                 self.temperatures,
@@ -92,7 +92,7 @@ impl PrinterSeries {
 
 async fn printer_metrics(state: &AppState, out: &mut String) -> Result<(), ApiError> {
     let mut series = PrinterSeries::default();
-    for view in &printer_views(state).await? {
+    for view in &state.farm.printers() {
         series.add(view);
     }
     header(

@@ -16,17 +16,17 @@ mod feasibility;
 mod files;
 mod jobs;
 mod metrics;
-mod order_status;
 mod orders;
 mod printers;
 pub mod profiles;
 mod stats;
 mod upload;
+pub mod views;
 
 pub use auth::Caller;
 pub use error::ApiError;
 pub use events::{relay_store_events, FarmEvent};
-pub use farm::{ControlError, FarmControl, LivePrinter, PrinterCommand, Temperature};
+pub use farm::{ControlError, FarmControl, JobOnPrinter, PrinterAction, PrinterView, Temperature};
 pub use stats::parse_window;
 
 use crate::config::Config;

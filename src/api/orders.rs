@@ -5,9 +5,10 @@ use super::body::{optional_ms, ApiJson, Timestamp};
 use super::error::ApiError;
 use super::feasibility::{ensure_printable, Wanted};
 use super::jobs::MAX_QUANTITY;
-use super::order_status::{order_view, OrderView};
 use super::AppState;
+use crate::domain::{order_status, OrderStatus, UnitCounts};
 use crate::store::{ItemSource, NewOrder, NewOrderItem};
+use crate::store::{JobFilter, JobRecord, OrderRecord};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -46,8 +47,72 @@ pub struct CreateOrderItem {
 pub struct CreatedOrderView {
     id: String,
     external_id: Option<String>,
-    status: &'static str,
+    status: OrderStatus,
     job_ids: Vec<String>,
+}
+
+/// An order as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct OrderView {
+    id: String,
+    external_id: Option<String>,
+    customer_ref: Option<String>,
+    due_at: Option<i64>,
+    owner_key_id: Option<String>,
+    created_at: i64,
+    status: OrderStatus,
+    items: Vec<ItemProgress>,
+}
+
+/// Progress of one order line.
+#[derive(Debug, Serialize)]
+pub struct ItemProgress {
+    id: String,
+    file_id: String,
+    sku: Option<String>,
+    personalisation: Option<Value>,
+    total: i64,
+    #[serde(flatten)]
+    units: UnitCounts,
+}
+
+/// Reads an order's items and jobs and derives its view.
+async fn order_view(state: &AppState, order: OrderRecord) -> Result<OrderView, ApiError> {
+    let filter = JobFilter {
+        order_id: Some(order.id.clone()),
+        limit: Some(i64::MAX),
+        ..JobFilter::default()
+    };
+    let jobs = state.store.list_jobs(&filter).await?;
+    let items = state.store.order_items(&order.id).await?;
+    let states: Vec<_> = jobs.iter().map(|j| j.state).collect();
+    let of_item = |item: &str| {
+        jobs.iter()
+            .filter(|j| j.order_item_id.as_deref() == Some(item))
+            .map(|j: &JobRecord| j.state)
+            .collect::<Vec<_>>()
+    };
+    let items = items
+        .into_iter()
+        .map(|item| ItemProgress {
+            units: UnitCounts::of(of_item(&item.id)),
+            id: item.id,
+            file_id: item.file_id,
+            sku: item.sku,
+            personalisation: item.personalisation,
+            total: item.quantity,
+        })
+        .collect();
+    Ok(OrderView {
+        status: order_status(&states),
+        id: order.id,
+        external_id: order.external_id,
+        customer_ref: order.customer_ref,
+        due_at: order.due_at,
+        owner_key_id: order.owner_key_id,
+        created_at: order.created_at,
+        items,
+    })
 }
 
 /// Checks one item and maps it to the store's type; `index` names it in errors.
@@ -146,7 +211,7 @@ pub async fn create(
     let view = CreatedOrderView {
         id: created.order.id,
         external_id: created.order.external_id,
-        status: "queued",
+        status: OrderStatus::Queued,
         job_ids: created.job_ids,
     };
     Ok((StatusCode::CREATED, Json(view)))
@@ -163,7 +228,7 @@ pub async fn get(
     if !caller.may_see(order.owner_key_id.as_deref()) {
         return Err(ApiError::not_found("id", format!("order {id:?} not found")));
     }
-    Ok(Json(order_view(&state.store, order).await?))
+    Ok(Json(order_view(&state, order).await?))
 }
 
 /// `GET /api/orders`: newest first; a shop sees only its own.
@@ -179,7 +244,7 @@ pub async fn list(
         .await?;
     let mut views = Vec::with_capacity(orders.len());
     for order in orders {
-        views.push(order_view(&state.store, order).await?);
+        views.push(order_view(&state, order).await?);
     }
     Ok(Json(views))
 }

@@ -1,79 +1,25 @@
-//! `/api/printers`: stored state merged with the drivers' live state, and
-//! commands (clear the bed, pause, resume, cancel, emergency stop).
+//! `/api/printers`: every printer as its supervisor publishes it, and
+//! actions (clear the bed, pause, resume, cancel, emergency stop, reset).
 
 use super::auth::{Caller, FARM_ROLES};
 use super::error::ApiError;
-use super::farm::{ControlError, LivePrinter, PrinterCommand};
+use super::farm::{ControlError, PrinterAction, PrinterView};
 use super::AppState;
-use crate::store::{PrinterRecord, PrinterState};
 use axum::extract::{Path, State};
 use axum::Json;
-use serde::Serialize;
 use serde_json::{json, Value};
 
-/// One printer as the API shows it.
-#[derive(Debug, Serialize)]
-pub struct PrinterView {
-    /// Name from `printers.toml`.
-    pub name: String,
-    /// Stored state (`offline`, `idle`, `busy`, `awaiting_clear`, `error`).
-    pub state: PrinterState,
-    /// The active job according to the store.
-    pub current_job: Option<String>,
-    /// Unix ms of the last stored state change.
-    pub updated_at: Option<i64>,
-    /// What the driver reports now, when it reports anything.
-    pub live: Option<LivePrinter>,
-}
-
-/// Every configured printer, in `printers.toml` order.
-pub async fn printer_views(state: &AppState) -> Result<Vec<PrinterView>, ApiError> {
-    let records = state.store.list_printers().await?;
-    let mut live = state.farm.live_printers();
-    let views = state
-        .config
-        .printers
-        .iter()
-        .map(|profile| {
-            let record: Option<&PrinterRecord> = records.iter().find(|r| r.name == profile.name);
-            let live_index = live.iter().position(|l| l.name == profile.name);
-            PrinterView {
-                name: profile.name.clone(),
-                state: record.map_or(PrinterState::Offline, |r| r.state),
-                current_job: record.and_then(|r| r.current_job.clone()),
-                updated_at: record.map(|r| r.updated_at),
-                live: live_index.map(|i| live.swap_remove(i)),
-            }
-        })
-        .collect();
-    Ok(views)
-}
-
-/// `GET /api/printers`.
+/// `GET /api/printers`: in `printers.toml` order.
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<PrinterView>>, ApiError> {
     caller.require(FARM_ROLES)?;
-    Ok(Json(printer_views(&state).await?))
+    Ok(Json(state.farm.printers()))
 }
 
-/// The driver command of an action word, or `None` for `clear`.
-fn command_of(action: &str) -> Result<Option<PrinterCommand>, ApiError> {
-    match action {
-        "clear" => Ok(None),
-        "pause" => Ok(Some(PrinterCommand::Pause)),
-        "resume" => Ok(Some(PrinterCommand::Resume)),
-        "cancel" => Ok(Some(PrinterCommand::Cancel)),
-        "stop" => Ok(Some(PrinterCommand::EmergencyStop)),
-        other => Err(ApiError::not_found(
-            "action",
-            format!("unknown action {other:?}; use clear, pause, resume, cancel or stop"),
-        )),
-    }
-}
-
-fn control_error(error: ControlError) -> ApiError {
+/// An API error for a refused printer action.
+pub fn control_error(error: ControlError) -> ApiError {
     match error {
         ControlError::UnknownPrinter { .. } => ApiError::not_found("name", error.to_string()),
         ControlError::NotPossible { .. } => ApiError::conflict("action", error.to_string()),
@@ -81,40 +27,28 @@ fn control_error(error: ControlError) -> ApiError {
     }
 }
 
-/// `POST /api/printers/{name}/{clear|pause|resume|cancel|stop}`.
+/// `POST /api/printers/{name}/{clear|pause|resume|cancel|stop|reset}`.
 pub async fn act(
     State(state): State<AppState>,
     caller: Caller,
-    Path((name, action)): Path<(String, String)>,
+    Path((name, word)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(FARM_ROLES)?;
-    let command = command_of(&action)?;
+    let action = PrinterAction::parse(&word).ok_or_else(|| {
+        ApiError::not_found(
+            "action",
+            format!("unknown action {word:?}; use clear, pause, resume, cancel, stop or reset"),
+        )
+    })?;
     if state.config.printer(&name).is_none() {
         return Err(ApiError::not_found(
             "name",
             format!("printer {name:?} not found"),
         ));
     }
-    match command {
-        None => {
-            let cleared = state
-                .store
-                .clear_bed(&name)
-                .await
-                .map_err(|e| ApiError::from_store(e, "name"))?;
-            if !cleared {
-                let message = format!("printer {name:?} is not awaiting a bed clear");
-                return Err(ApiError::conflict("action", message));
-            }
-            state.farm.wake_scheduler();
-        }
-        Some(command) => state
-            .farm
-            .command(&name, command)
-            .await
-            .map_err(control_error)?,
-    }
+    state.farm.act(&name, action).await.map_err(control_error)?;
+    let printer = state.farm.printers().into_iter().find(|p| p.name == name);
     Ok(Json(
-        json!({ "printer": name, "action": action, "ok": true }),
+        json!({ "printer": printer, "action": word, "ok": true }),
     ))
 }

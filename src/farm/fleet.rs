@@ -1,76 +1,42 @@
-//! The printers of the farm: one driver task each, and for simulated printers
-//! the virtual printer behind a pseudo-terminal.
+//! The printers of the farm: for each, its driver task, the virtual
+//! printer behind a pseudo-terminal when it is simulated, and its
+//! supervisor.
 
+use super::supervisor::{Supervisor, SupervisorHandle, SupervisorParts};
 use crate::config::{Connection, FlowMode, PrinterProfile, SimSettings};
 use crate::gcode::limits::MachineLimits;
-use crate::printer::{self, PrinterConfig, PrinterHandle, Scripts};
+use crate::printer::{self, PrinterConfig, Scripts};
 use crate::protocol;
 use crate::sim::{self, FirmwareConfig, PlannedMotion, SimConfig, SimHandle};
+use crate::store::Store;
 use anyhow::Context;
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// One printer: its profile, its driver, and the job it runs.
-pub struct PrinterSlot {
-    /// The profile from `printers.toml`.
-    pub profile: PrinterProfile,
-    /// The driver.
-    pub handle: PrinterHandle,
-    sim: Mutex<Option<SimHandle>>,
-    current: Mutex<Option<(i64, String)>>,
-}
-
-impl PrinterSlot {
-    /// The store id of the job the driver runs under `run`, if it is the current one.
-    pub fn job_of_run(&self, run: i64) -> Option<String> {
-        let current = self.current.lock().ok()?;
-        current
-            .as_ref()
-            .filter(|(r, _)| *r == run)
-            .map(|(_, job)| job.clone())
-    }
-
-    /// The store id of the job running now.
-    pub fn current_job(&self) -> Option<String> {
-        self.current
-            .lock()
-            .ok()?
-            .as_ref()
-            .map(|(_, job)| job.clone())
-    }
-
-    /// Records that `run` on the driver is store job `job`.
-    pub fn set_current(&self, run: i64, job: String) {
-        if let Ok(mut c) = self.current.lock() {
-            *c = Some((run, job));
-        }
-    }
-
-    /// Forgets the current job (it ended).
-    pub fn clear_current(&self, run: i64) {
-        if let Ok(mut c) = self.current.lock() {
-            if c.as_ref().is_some_and(|(r, _)| *r == run) {
-                *c = None;
-            }
-        }
-    }
-}
+use tokio::sync::Notify;
 
 /// Every printer of the farm.
 pub struct Fleet {
-    slots: Vec<Arc<PrinterSlot>>,
-    next_run: AtomicI64,
+    printers: Vec<SupervisorHandle>,
+    sims: Mutex<Vec<SimHandle>>,
 }
 
 impl Fleet {
-    /// Starts a driver per printer, and a virtual printer for simulated ones
-    /// (its pseudo-terminal linked at `runtime_dir/<name>`).
-    pub async fn start(profiles: &[PrinterProfile], runtime_dir: &Path) -> anyhow::Result<Fleet> {
+    /// Starts a driver and a supervisor per printer, and a virtual printer
+    /// for simulated ones (its pseudo-terminal linked at `runtime_dir/<name>`).
+    /// `beds` is what the store knows of each printer's bed.
+    pub async fn start(
+        profiles: &[PrinterProfile],
+        runtime_dir: &Path,
+        store: &Store,
+        wake: &Arc<Notify>,
+        beds: &HashMap<String, i64>,
+    ) -> anyhow::Result<Fleet> {
         std::fs::create_dir_all(runtime_dir)
             .with_context(|| format!("creating {}", runtime_dir.display()))?;
-        let mut slots = Vec::new();
+        let mut printers = Vec::new();
+        let mut sims = Vec::new();
         for profile in profiles {
             let (port, sim) = match &profile.connection {
                 Connection::Serial { port } => (port.clone(), None),
@@ -80,55 +46,41 @@ impl Fleet {
                     (handle.path().to_path_buf(), Some(handle))
                 }
             };
-            let handle = printer::spawn(driver_config(profile, &port));
-            slots.push(Arc::new(PrinterSlot {
+            let (driver, events) = printer::spawn_owned(driver_config(profile, &port));
+            printers.push(Supervisor::spawn(SupervisorParts {
                 profile: profile.clone(),
-                handle,
-                sim: Mutex::new(sim),
-                current: Mutex::new(None),
+                driver,
+                events,
+                sim_reset: sim.as_ref().map(SimHandle::reset_trigger),
+                store: store.clone(),
+                wake: Arc::clone(wake),
+                bed_full_since: beds.get(&profile.name).copied(),
             }));
+            sims.extend(sim);
         }
         Ok(Fleet {
-            slots,
-            next_run: AtomicI64::new(1),
+            printers,
+            sims: Mutex::new(sims),
         })
     }
 
-    /// All printers.
-    pub fn slots(&self) -> &[Arc<PrinterSlot>] {
-        &self.slots
+    /// All printers' supervisors, in `printers.toml` order.
+    pub fn printers(&self) -> &[SupervisorHandle] {
+        &self.printers
     }
 
     /// The printer with this name.
-    pub fn slot(&self, name: &str) -> Option<&Arc<PrinterSlot>> {
-        self.slots.iter().find(|s| s.profile.name == name)
+    pub fn printer(&self, name: &str) -> Option<&SupervisorHandle> {
+        self.printers.iter().find(|p| p.name() == name)
     }
 
-    /// A fresh driver job number.
-    pub fn next_run(&self) -> i64 {
-        self.next_run.fetch_add(1, Ordering::SeqCst)
-    }
-
-    /// Cancels whatever is printing, so heaters and motors are off.
-    pub async fn make_safe(&self) {
-        for slot in &self.slots {
-            if slot.current_job().is_some() {
-                if let Err(e) = slot.handle.cancel().await {
-                    tracing::warn!(printer = %slot.profile.name, "could not cancel on shutdown: {e}");
-                }
-            }
-        }
-        // Give the drivers a moment to send the cancel script.
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-
-    /// Stops the virtual printers.
-    pub async fn stop_simulators(&self) {
-        for slot in &self.slots {
-            let sim = slot.sim.lock().ok().and_then(|mut s| s.take());
-            if let Some(sim) = sim {
-                let _ = sim.stop().await;
-            }
+    /// Stops every supervisor (each leaves its printer safe), then the
+    /// virtual printers.
+    pub async fn shutdown(&self) {
+        futures::future::join_all(self.printers.iter().map(SupervisorHandle::shutdown)).await;
+        let sims = std::mem::take(&mut *self.sims.lock().unwrap_or_else(|e| e.into_inner()));
+        for sim in sims {
+            let _ = sim.stop().await;
         }
     }
 }

@@ -1,32 +1,35 @@
-//! The running farm: printers (real or simulated) from `printers.toml`, the
-//! scheduler loop, and the glue that turns driver events into store
-//! transitions. `printfarm serve` starts one and the API talks to it.
+//! The running farm: printers (real or simulated) from `printers.toml`, one
+//! supervisor per printer, and the scheduling loop. `printfarm serve` starts
+//! one and the API talks to it through [`FleetControl`].
 //!
 //! Invariants kept here:
+//! - one supervisor per printer is the only writer of that printer's state,
+//!   in memory (its published view) and in the store;
 //! - a job's state changes only through the store (one transaction each);
-//! - a printer is marked `awaiting_clear` *before* its job leaves the active
-//!   states, so the scheduler never sees a full bed as free;
-//! - on shutdown printers are left safe (the cancel script: heaters and
-//!   motors off) but their jobs stay active in the store, so the next start's
-//!   recovery re-queues them instead of losing them.
+//!   ending an attempt is one transaction with the printer's bed;
+//! - on shutdown each printer is left safe (its cancel script runs) and its
+//!   running attempt ends as interrupted by the host, so the job goes back
+//!   to the queue without spending its printer budget; after a `kill -9`
+//!   the next start's recovery does the same.
 
 mod control;
-mod dispatch;
-mod events;
 mod fleet;
+pub mod schedule;
 mod service;
+mod supervisor;
 
 pub use control::FleetControl;
-pub use fleet::{Fleet, PrinterSlot};
+pub use fleet::Fleet;
 pub use service::Service;
+pub use supervisor::SupervisorHandle;
 
 use crate::config::Config;
 use crate::store::Store;
 use anyhow::Context;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 /// How often the scheduler runs when nothing wakes it.
@@ -36,12 +39,11 @@ const SCHEDULE_INTERVAL: Duration = Duration::from_secs(2);
 pub struct Farm {
     /// The store every transition goes through.
     pub store: Store,
-    /// The printers and their drivers.
+    /// The printers and their supervisors.
     pub fleet: Arc<Fleet>,
     /// Wakes the scheduler (new job, bed cleared, printer idle).
     pub wake: Arc<Notify>,
-    shutting_down: Arc<AtomicBool>,
-    tasks: Vec<JoinHandle<()>>,
+    scheduler: JoinHandle<()>,
 }
 
 impl Farm {
@@ -53,57 +55,48 @@ impl Farm {
             .register_printers(&names)
             .await
             .context("registering printers")?;
+        let discarded = store
+            .discard_unaccepted_orders()
+            .await
+            .context("removing orders cut off by a crash")?;
+        if !discarded.is_empty() {
+            tracing::warn!(?discarded, "removed orders that were never accepted");
+        }
         let report = store
             .recover_after_restart()
             .await
             .context("recovering after restart")?;
         tracing::info!(?report, "recovered after restart");
-        let runtime_dir = config.farm.data_dir.join("run");
-        let fleet = Arc::new(Fleet::start(&config.printers, &runtime_dir).await?);
+        let beds: HashMap<String, i64> = store
+            .list_printers()
+            .await
+            .context("reading printers")?
+            .into_iter()
+            .filter_map(|p| Some((p.name, p.bed_full_since?)))
+            .collect();
         let wake = Arc::new(Notify::new());
-        let shutting_down = Arc::new(AtomicBool::new(false));
-        let mut tasks = Vec::new();
-        for slot in fleet.slots() {
-            let watcher = events::EventWatcher::new(
-                store.clone(),
-                slot.clone(),
-                wake.clone(),
-                shutting_down.clone(),
-            );
-            tasks.push(tokio::spawn(watcher.run()));
-        }
-        let (assigned_tx, assigned_rx) = mpsc::channel(64);
-        let profiles = config.printers.clone();
-        tasks.push(tokio::spawn(crate::scheduler::run::run_loop(
+        let runtime_dir = config.farm.data_dir.join("run");
+        let fleet =
+            Arc::new(Fleet::start(&config.printers, &runtime_dir, &store, &wake, &beds).await?);
+        let scheduler = tokio::spawn(schedule::run(
             store.clone(),
-            profiles,
+            config.printers.clone(),
+            Arc::clone(&fleet),
+            Arc::clone(&wake),
             SCHEDULE_INTERVAL,
-            wake.clone(),
-            assigned_tx,
-        )));
-        tasks.push(tokio::spawn(dispatch::run(
-            store.clone(),
-            fleet.clone(),
-            assigned_rx,
-            wake.clone(),
-        )));
+        ));
         Ok(Farm {
             store,
             fleet,
             wake,
-            shutting_down,
-            tasks,
+            scheduler,
         })
     }
 
-    /// Stops scheduling, leaves every printer safe and waits for the store.
+    /// Stops scheduling, leaves every printer safe and closes the store.
     pub async fn shutdown(self) {
-        self.shutting_down.store(true, Ordering::SeqCst);
-        for task in &self.tasks {
-            task.abort();
-        }
-        self.fleet.make_safe().await;
-        self.fleet.stop_simulators().await;
+        self.scheduler.abort();
+        self.fleet.shutdown().await;
         self.store.close().await;
     }
 }

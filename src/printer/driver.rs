@@ -2,11 +2,13 @@
 //! and turns link events into status and [`PrinterEvent`]s.
 
 use super::adapter::{self, LatencyTimer};
-use super::handle::Request;
+use super::handle::{Reply, Request};
 use super::job::{ActiveJob, SCRIPT_LINE};
+use super::requests::{queue_script, Queued};
 use super::session::SessionEnd;
 use super::types::{JobStats, PrinterConfig, PrinterEvent, PrinterState, PrinterStatus};
-use crate::protocol::{Link, LinkEvent, LinkStats};
+use crate::domain::FailureCause;
+use crate::protocol::{self, Link, LinkEvent, LinkStats};
 use std::path::Path;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, watch};
@@ -22,7 +24,10 @@ pub(crate) struct Driver {
     pub requests: mpsc::Receiver<Request>,
     pub status: watch::Sender<PrinterStatus>,
     events: broadcast::Sender<PrinterEvent>,
+    owner: Option<mpsc::UnboundedSender<PrinterEvent>>,
     pub job: Option<ActiveJob>,
+    /// Requests waiting for everything sent to be acknowledged.
+    pub idle_waiters: Vec<Reply>,
     pub origin: Instant,
     job_started: Instant,
     stats_at_start: LinkStats,
@@ -37,6 +42,7 @@ impl Driver {
         requests: mpsc::Receiver<Request>,
         status: watch::Sender<PrinterStatus>,
         events: broadcast::Sender<PrinterEvent>,
+        owner: Option<mpsc::UnboundedSender<PrinterEvent>>,
     ) -> Self {
         let origin = Instant::now();
         Driver {
@@ -44,7 +50,9 @@ impl Driver {
             requests,
             status,
             events,
+            owner,
             job: None,
+            idle_waiters: Vec::new(),
             origin,
             job_started: origin,
             stats_at_start: LinkStats::default(),
@@ -71,8 +79,16 @@ impl Driver {
             let reason = match opened {
                 Ok(mut port) => {
                     backoff = self.config.reconnect_min;
-                    match self.session(&mut port).await {
+                    let end = self.session(&mut port).await;
+                    self.release_idle_waiters();
+                    match end {
                         SessionEnd::Shutdown => return,
+                        SessionEnd::Reset => {
+                            tracing::info!(port = %self.config.port.display(), "reset: reconnecting");
+                            self.status.send_modify(|s| s.last_error = None);
+                            self.set_state(PrinterState::Disconnected);
+                            continue;
+                        }
                         SessionEnd::Disconnected(reason) => reason,
                     }
                 }
@@ -82,7 +98,8 @@ impl Driver {
             self.status
                 .send_modify(|s| s.last_error = Some(reason.clone()));
             self.set_state(PrinterState::Disconnected);
-            self.fail_job(format!("disconnected: {reason}"), true);
+            let cause = FailureCause::PrinterDisconnected;
+            self.fail_job(format!("disconnected: {reason}"), cause);
             if !self.wait_before_reconnect(backoff).await {
                 return;
             }
@@ -109,17 +126,32 @@ impl Driver {
         }
     }
 
-    /// Refuses requests while disconnected; false when every handle is gone.
+    /// Refuses requests while disconnected (a reset reconnects at once);
+    /// false when every handle is gone.
     async fn wait_before_reconnect(&mut self, backoff: Duration) -> bool {
         let until = Instant::now() + backoff;
         loop {
             tokio::select! {
                 () = tokio::time::sleep_until(until) => return true,
                 request = self.requests.recv() => match request {
+                    Some(Request::Reset(reply)) => {
+                        let _ = reply.send(Ok(()));
+                        return true;
+                    }
+                    Some(Request::WhenIdle(reply)) => {
+                        let _ = reply.send(Ok(()));
+                    }
                     Some(request) => self.refuse(request),
                     None => return false,
                 },
             }
+        }
+    }
+
+    /// Answers everyone waiting for the link to drain.
+    pub fn release_idle_waiters(&mut self) {
+        for waiter in self.idle_waiters.drain(..) {
+            let _ = waiter.send(Ok(()));
         }
     }
 
@@ -134,7 +166,11 @@ impl Driver {
         }
     }
 
+    /// Sends an event to the owner (lossless) and to every subscriber.
     pub fn emit(&self, event: PrinterEvent) {
+        if let Some(owner) = &self.owner {
+            let _ = owner.send(event.clone()); // an owner that left is fine
+        }
         let _ = self.events.send(event); // nobody listening is fine
     }
 
@@ -160,7 +196,25 @@ impl Driver {
                 self.status
                     .send_modify(|s| s.last_error = Some(message.clone()));
                 self.set_state(PrinterState::Error);
-                self.fail_job(message, true);
+                let cause = if protocol::is_thermal(&message) {
+                    FailureCause::PrinterThermal
+                } else {
+                    FailureCause::PrinterFirmware
+                };
+                self.fail_job(message, cause);
+            }
+            LinkEvent::LineRejected { line, count, tag } => {
+                let reason = match tag {
+                    Some(source) if source != SCRIPT_LINE => format!(
+                        "the firmware rejected line {source} of the file {count} times \
+                         (too long for its command buffer?)"
+                    ),
+                    _ => format!("the firmware rejected serial line {line} {count} times"),
+                };
+                tracing::warn!(port = %self.config.port.display(), %reason, "giving up on a line");
+                self.status
+                    .send_modify(|s| s.last_error = Some(reason.clone()));
+                self.fail_job_and_stop(reason, FailureCause::JobLineRejected, link);
             }
             LinkEvent::Error {
                 fatal: false,
@@ -171,7 +225,7 @@ impl Driver {
             }
             LinkEvent::Reset => {
                 self.set_state(PrinterState::Connecting);
-                self.fail_job("printer reset".to_owned(), true);
+                self.fail_job("printer reset".to_owned(), FailureCause::PrinterReset);
             }
             LinkEvent::Lost => {
                 return Err(SessionEnd::Disconnected("printer stopped answering".into()))
@@ -232,8 +286,19 @@ impl Driver {
         });
     }
 
+    /// Fails the running job, drops what is left of it in the link and runs
+    /// the cancel script, so the printer is left safe and ready.
+    pub fn fail_job_and_stop(&mut self, reason: String, cause: FailureCause, link: &mut Link) {
+        if self.job.is_none() {
+            return;
+        }
+        link.cancel_job();
+        queue_script(&self.config.scripts.cancel, Queued::AheadOfJob, link);
+        self.fail_job(reason, cause);
+    }
+
     /// Fails the running job, if any.
-    pub fn fail_job(&mut self, reason: String, printer_caused: bool) {
+    pub fn fail_job(&mut self, reason: String, cause: FailureCause) {
         let Some(job) = self.job.take() else { return };
         tracing::warn!(job = job.id, %reason, "job failed");
         self.status.send_modify(|s| s.job = None);
@@ -242,8 +307,8 @@ impl Driver {
         }
         self.emit(PrinterEvent::JobFailed {
             job_id: job.id,
+            cause,
             reason,
-            printer_caused,
             last_acked_line: job.progress.last_acked_line,
         });
     }

@@ -20,6 +20,10 @@ pub(crate) enum Request {
     Resume(Reply),
     Cancel(Reply),
     EmergencyStop(Reply),
+    /// Answered once everything sent has been acknowledged.
+    WhenIdle(Reply),
+    /// Reconnect and re-handshake.
+    Reset(Reply),
 }
 
 /// Talks to one printer's task. Cheap to clone; the task stops when the last
@@ -33,6 +37,23 @@ pub struct PrinterHandle {
 
 /// Starts the task that owns `config.port` on the current tokio runtime.
 pub fn spawn(config: PrinterConfig) -> PrinterHandle {
+    spawn_inner(config, None)
+}
+
+/// Like [`spawn`], and also returns every event the driver emits, in order
+/// and without loss, for the one owner of the printer's farm state (the
+/// broadcast from [`PrinterHandle::subscribe`] may lag and skip).
+pub fn spawn_owned(
+    config: PrinterConfig,
+) -> (PrinterHandle, mpsc::UnboundedReceiver<PrinterEvent>) {
+    let (owner, events) = mpsc::unbounded_channel();
+    (spawn_inner(config, Some(owner)), events)
+}
+
+fn spawn_inner(
+    config: PrinterConfig,
+    owner: Option<mpsc::UnboundedSender<PrinterEvent>>,
+) -> PrinterHandle {
     let (requests, requests_rx) = mpsc::channel(16);
     let (status_tx, status) = watch::channel(PrinterStatus {
         state: PrinterState::Disconnected,
@@ -42,7 +63,7 @@ pub fn spawn(config: PrinterConfig) -> PrinterHandle {
         last_error: None,
     });
     let (events, _) = broadcast::channel(1024);
-    let driver = Driver::new(config, requests_rx, status_tx, events.clone());
+    let driver = Driver::new(config, requests_rx, status_tx, events.clone(), owner);
     tokio::spawn(driver.run());
     PrinterHandle {
         requests,
@@ -85,6 +106,20 @@ impl PrinterHandle {
     /// Sends `M112` ahead of everything queued; the job fails.
     pub async fn emergency_stop(&self) -> Result<(), PrinterError> {
         self.ask(Request::EmergencyStop).await
+    }
+
+    /// Waits until everything sent so far (a cancel script, say) has been
+    /// acknowledged, or the connection ended.
+    pub async fn when_idle(&self) -> Result<(), PrinterError> {
+        self.ask(Request::WhenIdle).await
+    }
+
+    /// Reconnects and re-handshakes now: a firmware halted by an error or
+    /// an emergency stop is restarted (`M999`, and the board reset that
+    /// reopening the port gives). Refused by no state; the farm refuses it
+    /// while a job is on the printer.
+    pub async fn reset(&self) -> Result<(), PrinterError> {
+        self.ask(Request::Reset).await
     }
 
     /// The latest status.

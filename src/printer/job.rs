@@ -2,6 +2,7 @@
 
 use super::job_feed::{spawn_reader, JobItems};
 use super::types::{JobId, JobProgress, JobSource, PrinterError};
+use crate::domain::FailureCause;
 use std::collections::VecDeque;
 use std::io::{self, BufRead, BufReader, Cursor};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,6 +33,7 @@ impl ActiveJob {
                 let failed = |e: io::Error| PrinterError::JobFile {
                     path: path.clone(),
                     message: e.to_string(),
+                    cause: FailureCause::of_file_error(&e),
                 };
                 let file = std::fs::File::open(&path).map_err(failed)?;
                 let size = file.metadata().map_err(failed)?.len();

@@ -3,6 +3,7 @@
 //! constant whatever the file, and the two threads wake each other once a
 //! batch, not once a line.
 
+use crate::domain::FailureCause;
 use crate::gcode::{parse_line, LineReader};
 use std::collections::VecDeque;
 use std::io::{self, BufRead, Read};
@@ -24,7 +25,12 @@ pub(crate) enum JobItem {
     /// A command to send, with its source line and the file offset after it.
     Command { line: u64, text: String, end: u64 },
     /// The file cannot be read further, or a line cannot be sent.
-    Invalid(String),
+    Invalid {
+        /// Whose fault it is.
+        cause: FailureCause,
+        /// What happened.
+        reason: String,
+    },
 }
 
 /// The printer task's end of the reader: batches in, one item at a time out.
@@ -72,11 +78,17 @@ pub(crate) fn spawn_reader(reader: Box<dyn BufRead + Send>, stop: Arc<AtomicBool
         let read = panic::catch_unwind(AssertUnwindSafe(|| read_all(reader, &mut out, &stop)));
         let failure = match read {
             Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(format!("reading the file: {e}")),
-            Err(_) => Some("the job reader failed unexpectedly".to_owned()),
+            Ok(Err(e)) => Some((
+                FailureCause::of_file_error(&e),
+                format!("reading the file: {e}"),
+            )),
+            Err(_) => Some((
+                FailureCause::JobUnreadable,
+                "the job reader failed unexpectedly".to_owned(),
+            )),
         };
-        if let Some(reason) = failure.filter(|_| !stop.load(Ordering::Relaxed)) {
-            out.push(JobItem::Invalid(reason));
+        if let Some((cause, reason)) = failure.filter(|_| !stop.load(Ordering::Relaxed)) {
+            out.push(JobItem::Invalid { cause, reason });
         }
         out.flush();
     });
@@ -173,7 +185,10 @@ fn read_all(reader: impl BufRead, out: &mut BatchSender, stop: &AtomicBool) -> i
             return;
         }
         let item = if raw.truncated {
-            JobItem::Invalid(format!("line {} is too long", raw.number))
+            JobItem::Invalid {
+                cause: FailureCause::JobUnreadable,
+                reason: format!("line {} is too long", raw.number),
+            }
         } else {
             match command_text(raw.bytes) {
                 Some(text) => JobItem::Command {
@@ -252,7 +267,7 @@ mod tests {
             items.recv().await,
             Some(JobItem::Command { line: 1, .. })
         ));
-        let Some(JobItem::Invalid(reason)) = items.recv().await else {
+        let Some(JobItem::Invalid { reason, .. }) = items.recv().await else {
             panic!("expected the too-long line to be reported");
         };
         assert!(reason.contains("line 2"), "{reason}");

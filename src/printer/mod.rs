@@ -17,7 +17,7 @@ mod requests;
 mod session;
 mod types;
 
-pub use handle::{spawn, PrinterHandle};
+pub use handle::{spawn, spawn_owned, PrinterHandle};
 pub use types::{
     JobId, JobProgress, JobSource, JobStats, PrinterConfig, PrinterError, PrinterEvent,
     PrinterState, PrinterStatus, Scripts,

@@ -4,6 +4,7 @@ use super::driver::Driver;
 use super::handle::{Reply, Request};
 use super::job::{ActiveJob, SCRIPT_LINE};
 use super::types::{JobId, JobSource, PrinterError, PrinterEvent, PrinterState};
+use crate::domain::FailureCause;
 use crate::protocol::Link;
 
 impl Driver {
@@ -15,6 +16,15 @@ impl Driver {
             Request::Resume(reply) => (reply, self.resume(link, true)),
             Request::Cancel(reply) => (reply, self.cancel(link)),
             Request::EmergencyStop(reply) => (reply, self.emergency_stop(link)),
+            Request::WhenIdle(reply) => {
+                if link.is_idle() {
+                    let _ = reply.send(Ok(()));
+                } else {
+                    self.idle_waiters.push(reply);
+                }
+                return;
+            }
+            Request::Reset(reply) => (reply, Ok(())), // handled by the session
         };
         let _ = reply.send(result); // the asker may have given up
     }
@@ -27,6 +37,10 @@ impl Driver {
             Request::Resume(reply) => (reply, "resume"),
             Request::Cancel(reply) => (reply, "cancel"),
             Request::EmergencyStop(reply) => (reply, "stop"),
+            Request::WhenIdle(reply) | Request::Reset(reply) => {
+                let _ = reply.send(Ok(()));
+                return;
+            }
         };
         let _ = reply.send(Err(PrinterError::WrongState(self.state(), what)));
     }
@@ -99,7 +113,10 @@ impl Driver {
         self.status
             .send_modify(|s| s.last_error = Some("emergency stop".to_owned()));
         self.set_state(PrinterState::Error);
-        self.fail_job("emergency stop".to_owned(), false);
+        self.fail_job(
+            "emergency stop".to_owned(),
+            FailureCause::OperatorEmergencyStop,
+        );
         Ok(())
     }
 

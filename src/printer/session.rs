@@ -2,9 +2,11 @@
 //! out, feeds job lines, and serves requests. The only writer of the port.
 
 use super::driver::Driver;
+use super::handle::Request;
 use super::job::ActiveJob;
 use super::job_feed::JobItem;
 use super::requests::{queue_script, Queued};
+use crate::domain::FailureCause;
 use crate::protocol::Link;
 use std::future::pending;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -16,6 +18,8 @@ pub(crate) enum SessionEnd {
     Disconnected(String),
     /// Every handle is gone.
     Shutdown,
+    /// A technician asked for a reset: reconnect now.
+    Reset,
 }
 
 async fn next_item(job: &mut Option<ActiveJob>) -> Option<JobItem> {
@@ -43,6 +47,13 @@ impl Driver {
                     Err(e) => return SessionEnd::Disconnected(format!("read failed: {e}")),
                 },
                 request = self.requests.recv() => match request {
+                    Some(Request::Reset(reply)) => {
+                        // A Marlin stopped by an error restarts on M999; a
+                        // killed one needs the reset that reopening gives.
+                        let _ = port.write_all(b"M999\n").await;
+                        let _ = reply.send(Ok(()));
+                        return SessionEnd::Reset;
+                    }
                     Some(request) => self.serve(request, &mut link),
                     None => return SessionEnd::Shutdown,
                 },
@@ -59,6 +70,9 @@ impl Driver {
                 self.on_link_event(event, link)?;
             }
             self.finish_if_done(link);
+            if link.is_idle() {
+                self.release_idle_waiters();
+            }
             let Some(bytes) = link.poll_transmit(self.now()) else {
                 return Ok(());
             };
@@ -86,10 +100,13 @@ impl Driver {
                     }
                     return;
                 }
-                Some(JobItem::Invalid(reason)) => return self.fail_job(reason, false),
+                Some(JobItem::Invalid { cause, reason }) => {
+                    return self.fail_job_and_stop(reason, cause, link)
+                }
                 Some(JobItem::Command { line, text, end }) => {
                     if let Err(e) = link.queue_command(&text, line) {
-                        return self.fail_job(format!("line {line}: {e}"), false);
+                        let reason = format!("line {line}: {e}");
+                        return self.fail_job_and_stop(reason, FailureCause::JobUnreadable, link);
                     }
                     if let Some(job) = self.job.as_mut() {
                         job.queued(line, end);

@@ -1,5 +1,6 @@
 //! The driver's public vocabulary: configuration, status, events, errors.
 
+use crate::domain::FailureCause;
 use crate::protocol::{LinkConfig, Temperatures};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -158,10 +159,10 @@ pub enum PrinterEvent {
     JobFailed {
         /// The job.
         job_id: JobId,
+        /// Whose fault it is, decided where the fact is known.
+        cause: FailureCause,
         /// What happened, e.g. `thermal runaway (bed)`.
         reason: String,
-        /// True for disconnects, firmware errors and resets; false for bad G-code or an emergency stop.
-        printer_caused: bool,
         /// Last acknowledged source-file line.
         last_acked_line: u64,
     },
@@ -196,6 +197,9 @@ pub enum PrinterError {
         path: PathBuf,
         /// Why.
         message: String,
+        /// Whose fault that is: a missing file is the job's, too many open
+        /// files the host's.
+        cause: FailureCause,
     },
     /// The driver task has stopped.
     #[error("printer task has stopped")]

@@ -40,6 +40,20 @@ const FATAL_CAUSES: &[(&str, &str)] = &[
     ("heater decoupled", "heater decoupled"),
 ];
 
+/// True when a fatal cause (as [`classify_error`] names it) is a heater
+/// fault: thermal runaway, MINTEMP, MAXTEMP, heating failed, decoupled.
+pub fn is_thermal(cause: &str) -> bool {
+    const THERMAL: &[&str] = &[
+        "thermal",
+        "mintemp",
+        "maxtemp",
+        "heating failed",
+        "decoupled",
+    ];
+    let lower = cause.to_ascii_lowercase();
+    THERMAL.iter().any(|word| lower.contains(word))
+}
+
 /// Classifies the text of an error line (without its `Error:`, `!!` or `fatal:` marker).
 /// `marked_fatal` is true for Repetier's `fatal:` lines.
 pub fn classify_error(text: &str, marked_fatal: bool) -> ErrorClass {

@@ -45,6 +45,18 @@ pub enum LinkEvent {
         /// What happened, e.g. `thermal runaway (bed)`.
         message: String,
     },
+    /// The firmware kept rejecting one line (too long for its command
+    /// buffer, or corrupted every time); the link gave up on it, dropped
+    /// every line queued or in flight and re-synchronised the line numbers
+    /// (`M110`). The printer itself is fine.
+    LineRejected {
+        /// The serial line number.
+        line: u32,
+        /// How often it was rejected.
+        count: u32,
+        /// The tag of the job line, when it was one.
+        tag: Option<u64>,
+    },
     /// The firmware rebooted (`start` after the handshake): queues were dropped.
     Reset,
     /// No answer within the timeout, even after a poke.

@@ -125,8 +125,7 @@ impl Link {
             _ => 1,
         };
         if count > self.config.max_resends_per_line {
-            let message = format!("line {line} was rejected {count} times; giving up");
-            return self.fail(message);
+            return self.give_up_on(line, count);
         }
         match self.outbox.rewind(line) {
             Ok(rewind) => {
@@ -145,6 +144,23 @@ impl Link {
                 self.fail(format!("printer asked to resend line {line}, but {kept}"));
             }
         }
+    }
+
+    /// Drops the rejected line and everything after it, and starts the line
+    /// numbers over, so the firmware takes the next command again.
+    fn give_up_on(&mut self, line: u32, count: u32) {
+        let tag = match self.outbox.origin_of(line) {
+            Some(Origin::Job(tag)) => Some(tag),
+            _ => None,
+        };
+        self.outbox.restart_numbering();
+        self.resending = None;
+        self.stale_resends = 0;
+        self.swallow_ok = false;
+        self.temp_poll_outstanding = false;
+        self.poked = false;
+        self.events
+            .push_back(LinkEvent::LineRejected { line, count, tag });
     }
 
     fn on_error(&mut self, class: ErrorClass, text: String) {

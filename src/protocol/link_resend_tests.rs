@@ -78,24 +78,38 @@ fn a_missing_ok_after_a_resend_is_tolerated() {
 }
 
 #[test]
-fn too_many_resends_of_one_line_fail_clearly() {
+fn a_line_rejected_too_often_is_dropped_and_the_numbers_start_over() {
     let mut link = connected(LinkConfig {
         max_resends_per_line: 3,
+        flow: FlowMode::PingPong,
         ..counting()
     });
-    queue_moves(&mut link, 1..=1);
-    sent(&mut link, ms(40));
+    queue_moves(&mut link, 1..=3);
+    assert_eq!(sent(&mut link, ms(40)), ["N2 G1 X1"]);
     for i in 0..3 {
         link.receive(b"Resend: 2\nok\n", ms(50 + i));
         assert_eq!(sent(&mut link, ms(50 + i)), ["N2 G1 X1"]);
     }
     link.receive(b"Resend: 2\nok\n", ms(60));
     let got = events(&mut link);
-    assert!(
-        matches!(&got[..], [LinkEvent::Error { fatal: true, message }] if message.contains("line 2 was rejected 4 times")),
-        "{got:?}"
+    assert_eq!(
+        got,
+        [LinkEvent::LineRejected {
+            line: 2,
+            count: 4,
+            tag: Some(1)
+        }]
     );
-    assert_eq!(link.state(), LinkState::Halted);
+    assert_eq!(
+        link.state(),
+        LinkState::Ready,
+        "the printer is still usable"
+    );
+    // Nothing of the job is left; the next command goes out after M110.
+    assert_eq!(sent(&mut link, ms(61)), ["N0 M110 N0"]);
+    link.receive(b"ok\n", ms(62));
+    link.queue_priority("M104 S0").unwrap();
+    assert_eq!(sent(&mut link, ms(63)), ["N1 M104 S0"]);
 }
 
 #[test]

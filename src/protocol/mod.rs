@@ -44,7 +44,7 @@ mod test_support;
 mod transcript_tests;
 
 pub use config::{FlowMode, LinkConfig, UnknownFlowMode};
-pub use errors::{classify_error, ErrorClass};
+pub use errors::{classify_error, is_thermal, ErrorClass};
 pub use event::{LinkEvent, LinkState, LinkStats};
 pub use frame::{command_timeout, frame_line, Timeouts};
 pub use link::{CommandError, Link};

@@ -247,7 +247,8 @@ impl Outbox {
         self.lines_sent += 1;
     }
 
-    fn origin_of(&self, number: u32) -> Option<Origin> {
+    /// Where the numbered line `number` came from, while it is kept.
+    pub fn origin_of(&self, number: u32) -> Option<Origin> {
         let first = self.history.front()?.number;
         let index = usize::try_from(number.checked_sub(first)?).ok()?;
         self.history.get(index).map(|l| l.origin)

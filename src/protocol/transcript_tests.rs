@@ -31,6 +31,7 @@ fn describe(event: &LinkEvent) -> Option<String> {
             fatal: false,
             message,
         } => format!("error {message}"),
+        LinkEvent::LineRejected { line, count, .. } => format!("rejected {line} x{count}"),
         LinkEvent::Reset => "reset".to_owned(),
         LinkEvent::Lost => "lost".to_owned(),
         LinkEvent::Busy(_) | LinkEvent::Echo(_) => return None,

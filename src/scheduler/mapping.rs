@@ -2,31 +2,16 @@
 
 use super::snapshot::{Availability, Extents, JobNeeds, PrinterCaps, QueuedJob, ToolMaterial};
 use crate::config::PrinterProfile;
-use crate::store::{self, PrinterRecord, PrinterState};
-
-impl Availability {
-    /// Availability from the stored printer state and whether it holds a job.
-    pub fn from_state(state: PrinterState, has_current_job: bool) -> Availability {
-        match state {
-            _ if has_current_job => Availability::Busy,
-            PrinterState::Idle => Availability::Idle,
-            PrinterState::Busy => Availability::Busy,
-            PrinterState::AwaitingClear => Availability::AwaitingClear,
-            PrinterState::Offline | PrinterState::Error => Availability::Offline,
-        }
-    }
-}
+use crate::store;
 
 impl PrinterCaps {
-    /// Capabilities from a profile; availability and idle time from the store
-    /// row (`updated_at` of an idle printer is when it became idle).
-    pub fn from_profile(profile: &PrinterProfile, record: Option<&PrinterRecord>) -> PrinterCaps {
-        let availability = record.map_or(Availability::Offline, |r| {
-            Availability::from_state(r.state, r.current_job.is_some())
-        });
-        let idle_since = record
-            .filter(|_| availability == Availability::Idle)
-            .map(|r| r.updated_at);
+    /// Capabilities from a profile, with the printer's availability now and
+    /// since when it has been idle (unix ms; earliest is preferred).
+    pub fn from_profile(
+        profile: &PrinterProfile,
+        availability: Availability,
+        idle_since: Option<i64>,
+    ) -> PrinterCaps {
         PrinterCaps {
             name: profile.name.clone(),
             availability,

@@ -3,15 +3,14 @@
 //! [`decide`] is a pure function of a [`Snapshot`] (the queue and every
 //! printer's capabilities and availability) returning [`Assignment`]s.
 //! [`can_any_print`] refuses, at submission, jobs no printer could ever print.
-//! [`mapping`] builds snapshot types from `config` and `store` data, and
-//! [`run`] holds the loop that applies decisions through the store. No SQL or
-//! HTTP lives here.
+//! [`mapping`] builds snapshot types from `config` and `store` data. The
+//! loop that applies decisions (offers to printers' supervisors) is
+//! `farm::schedule`. No SQL or HTTP lives here.
 
 mod decide;
 pub mod mapping;
 mod refusal;
 mod routing;
-pub mod run;
 mod snapshot;
 
 pub use decide::{decide, queue_order};

@@ -152,7 +152,30 @@ where
     })
 }
 
+/// Power-cycles one virtual printer's board on demand; cheap to clone, so
+/// the printer's supervisor can hold one while the fleet owns the handle.
+#[derive(Clone)]
+pub struct SimReset(Arc<Shared>);
+
+impl SimReset {
+    /// As [`SimHandle::reset`].
+    pub fn trigger(&self) {
+        self.0.reset.notify_one();
+    }
+}
+
+impl std::fmt::Debug for SimReset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SimReset")
+    }
+}
+
 impl SimHandle {
+    /// A trigger for [`SimHandle::reset`] that outlives borrowing the handle.
+    pub fn reset_trigger(&self) -> SimReset {
+        SimReset(Arc::clone(&self.shared))
+    }
+
     /// The printer's name.
     pub fn name(&self) -> &str {
         &self.name

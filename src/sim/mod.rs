@@ -20,6 +20,6 @@ pub mod wire;
 
 pub use faults::Faults;
 pub use firmware::{Firmware, FirmwareConfig, FirmwareState};
-pub use host::{spawn, spawn_with, SimConfig, SimError, SimHandle};
+pub use host::{spawn, spawn_with, SimConfig, SimError, SimHandle, SimReset};
 pub use motion::{MotionModel, Position, SimpleMotion};
 pub use planned_motion::PlannedMotion;

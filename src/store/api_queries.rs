@@ -65,7 +65,7 @@ impl Store {
         )
         .bind(owner)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.read_pool)
         .await?
         .iter()
         .map(order)
@@ -76,7 +76,7 @@ impl Store {
     pub async fn order_items(&self, order_id: &str) -> Result<Vec<OrderItemRecord>, StoreError> {
         sqlx::query::<Any>("SELECT * FROM order_items WHERE order_id = $1 ORDER BY id")
             .bind(order_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.read_pool)
             .await?
             .iter()
             .map(order_item)
@@ -86,7 +86,7 @@ impl Store {
     /// How many jobs are in each state (states with no jobs are left out).
     pub async fn job_counts_by_state(&self) -> Result<Vec<(JobState, i64)>, StoreError> {
         sqlx::query::<Any>("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state ORDER BY state")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.read_pool)
             .await?
             .iter()
             .map(|row| Ok((rows::job_state(row, "state")?, row.try_get("n")?)))

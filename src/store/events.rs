@@ -50,7 +50,7 @@ impl Store {
         sqlx::query::<Any>("SELECT * FROM events WHERE at >= $1 ORDER BY id LIMIT $2")
             .bind(since_ms)
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.read_pool)
             .await?
             .iter()
             .map(event)
@@ -61,7 +61,7 @@ impl Store {
     pub async fn job_events(&self, job_id: &str) -> Result<Vec<EventRecord>, StoreError> {
         sqlx::query::<Any>("SELECT * FROM events WHERE job = $1 ORDER BY id")
             .bind(job_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.read_pool)
             .await?
             .iter()
             .map(event)

@@ -2,7 +2,8 @@
 
 use super::rows;
 use super::types::{FileRecord, NewFile};
-use super::{new_id, now_ms, Store, StoreError};
+use super::write::Persistence;
+use super::{new_id, now_ms, tx, Store, StoreError};
 use sqlx::Any;
 
 impl Store {
@@ -10,42 +11,54 @@ impl Store {
     pub async fn insert_file(&self, file: NewFile) -> Result<FileRecord, StoreError> {
         let id = new_id();
         let created_at = now_ms();
-        let keys = &file.keys;
-        let min = keys.extents_min.map_or([None; 3], |p| p.map(Some));
-        let max = keys.extents_max.map_or([None; 3], |p| p.map(Some));
-        let tools = serde_json::to_string(&keys.tools_used).map_err(|e| StoreError::Invalid {
-            field: "tools_used",
-            detail: e.to_string(),
-        })?;
-        sqlx::query::<Any>(
-            "INSERT INTO files (id, sha256, original_name, size_bytes, path, analysis_json, \
-             extents_min_x, extents_min_y, extents_min_z, extents_max_x, extents_max_y, \
-             extents_max_z, tools_used_json, max_hotend_temp, max_bed_temp, nozzle_diameter, \
-             estimated_time_s, filament_mm, violations_json, created_at) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-             $19, $20)",
+        let tools =
+            serde_json::to_string(&file.keys.tools_used).map_err(|e| StoreError::Invalid {
+                field: "tools_used",
+                detail: e.to_string(),
+            })?;
+        let row = (id.clone(), file.clone(), tools, created_at);
+        self.write(
+            Persistence::Request,
+            "insert file",
+            tx!([row] |conn| {
+                let (id, file, tools, created_at) = &row;
+                let keys = &file.keys;
+                let min = keys.extents_min.map_or([None; 3], |p| p.map(Some));
+                let max = keys.extents_max.map_or([None; 3], |p| p.map(Some));
+                sqlx::query::<Any>(
+                    "INSERT INTO files (id, sha256, original_name, size_bytes, path, analysis_json, \
+                     extents_min_x, extents_min_y, extents_min_z, extents_max_x, extents_max_y, \
+                     extents_max_z, tools_used_json, max_hotend_temp, max_bed_temp, nozzle_diameter, \
+                     estimated_time_s, filament_mm, violations_json, created_at, line_count) VALUES \
+                     ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+                     $19, $20, $21)",
+                )
+                .bind(id)
+                .bind(&file.sha256)
+                .bind(&file.original_name)
+                .bind(file.size_bytes)
+                .bind(&file.path)
+                .bind(file.analysis.to_string())
+                .bind(min[0])
+                .bind(min[1])
+                .bind(min[2])
+                .bind(max[0])
+                .bind(max[1])
+                .bind(max[2])
+                .bind(tools)
+                .bind(keys.max_hotend_temp)
+                .bind(keys.max_bed_temp)
+                .bind(keys.nozzle_diameter)
+                .bind(keys.estimated_time_s)
+                .bind(keys.filament_mm)
+                .bind(keys.violations.to_string())
+                .bind(*created_at)
+                .bind(file.line_count)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }),
         )
-        .bind(&id)
-        .bind(&file.sha256)
-        .bind(&file.original_name)
-        .bind(file.size_bytes)
-        .bind(&file.path)
-        .bind(file.analysis.to_string())
-        .bind(min[0])
-        .bind(min[1])
-        .bind(min[2])
-        .bind(max[0])
-        .bind(max[1])
-        .bind(max[2])
-        .bind(tools)
-        .bind(keys.max_hotend_temp)
-        .bind(keys.max_bed_temp)
-        .bind(keys.nozzle_diameter)
-        .bind(keys.estimated_time_s)
-        .bind(keys.filament_mm)
-        .bind(keys.violations.to_string())
-        .bind(created_at)
-        .execute(&self.pool)
         .await?;
         Ok(FileRecord {
             id,
@@ -63,7 +76,7 @@ impl Store {
     pub async fn get_file(&self, id: &str) -> Result<FileRecord, StoreError> {
         let row = sqlx::query::<Any>("SELECT * FROM files f WHERE f.id = $1")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.read_pool)
             .await?
             .ok_or_else(|| StoreError::NotFound {
                 kind: "file",
@@ -81,7 +94,7 @@ impl Store {
             "SELECT * FROM files f WHERE f.sha256 = $1 ORDER BY f.id DESC LIMIT 1",
         )
         .bind(sha256)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.read_pool)
         .await?;
         row.as_ref().map(rows::file).transpose()
     }
@@ -90,7 +103,7 @@ impl Store {
     pub async fn list_files(&self, limit: i64) -> Result<Vec<FileRecord>, StoreError> {
         sqlx::query::<Any>("SELECT * FROM files f ORDER BY f.id DESC LIMIT $1")
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.read_pool)
             .await?
             .iter()
             .map(rows::file)

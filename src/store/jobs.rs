@@ -1,10 +1,11 @@
-//! Creating, reading and claiming jobs.
+//! Creating and reading jobs (claims are attempts: see `attempts`).
 
 use super::events;
 use super::rows::{self, FILE_KEY_COLUMNS, JOB_COLUMNS};
 use super::states::JobState;
 use super::types::{JobFilter, JobRecord, NewJob, QueuedJob};
-use super::{is_unique_violation, new_id, now_ms, Store, StoreError};
+use super::write::Persistence;
+use super::{new_id, now_ms, tx, Store, StoreError};
 use serde_json::{json, Value};
 use sqlx::{Any, AnyConnection};
 
@@ -21,9 +22,11 @@ pub(super) struct JobInsert<'a> {
     pub colour: Option<&'a str>,
     pub required_tags: &'a [String],
     pub owner_key_id: Option<&'a str>,
+    pub state: JobState,
 }
 
-/// Inserts one queued job and its `created` event; returns the id.
+/// Inserts one job (with a `created` event unless it is `pending`: an
+/// order announces its jobs once accepted); returns the id.
 pub(super) async fn insert_job(
     conn: &mut AnyConnection,
     job: &JobInsert<'_>,
@@ -37,7 +40,7 @@ pub(super) async fn insert_job(
         "INSERT INTO jobs (id, file_id, order_id, order_item_id, unit_index, \
          personalisation_json, state, priority, due_at, material, colour, required_tags_json, \
          owner_key_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12, $13)",
+         VALUES ($1, $2, $3, $4, $5, $6, $14, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(&id)
     .bind(job.file_id)
@@ -52,11 +55,15 @@ pub(super) async fn insert_job(
     .bind(tags)
     .bind(job.owner_key_id)
     .bind(now_ms())
+    .bind(job.state.as_str())
     .execute(&mut *conn)
     .await
     .map_err(|e| missing_reference(e, "file", job.file_id))?;
-    let payload = json!({ "file_id": job.file_id, "unit_index": job.unit_index });
-    events::append(conn, "created", None, Some(&id), payload).await?;
+    if job.state != JobState::Pending {
+        let payload =
+            json!({ "file_id": job.file_id, "unit_index": job.unit_index, "state": job.state });
+        events::append(conn, "created", None, Some(&id), payload).await?;
+    }
     Ok(id)
 }
 
@@ -80,26 +87,33 @@ impl Store {
                 detail: "must be at least 1".into(),
             });
         }
-        let mut tx = self.begin().await?;
-        let mut ids = Vec::with_capacity(new.quantity as usize);
-        for unit in 0..new.quantity {
-            let insert = JobInsert {
-                file_id: &new.file_id,
-                order_id: None,
-                order_item_id: None,
-                unit_index: i64::from(unit),
-                personalisation: new.personalisation.as_ref(),
-                priority: new.priority,
-                due_at: new.due_at,
-                material: new.material.as_deref(),
-                colour: new.colour.as_deref(),
-                required_tags: &new.required_tags,
-                owner_key_id: new.owner_key_id.as_deref(),
-            };
-            ids.push(insert_job(&mut tx, &insert).await?);
-        }
-        tx.commit().await?;
-        Ok(ids)
+        let new = new.clone();
+        self.write(
+            Persistence::Request,
+            "create jobs",
+            tx!([new] | conn | {
+                let mut ids = Vec::with_capacity(new.quantity as usize);
+                for unit in 0..new.quantity {
+                    let insert = JobInsert {
+                        file_id: &new.file_id,
+                        order_id: None,
+                        order_item_id: None,
+                        unit_index: i64::from(unit),
+                        personalisation: new.personalisation.as_ref(),
+                        priority: new.priority,
+                        due_at: new.due_at,
+                        material: new.material.as_deref(),
+                        colour: new.colour.as_deref(),
+                        required_tags: &new.required_tags,
+                        owner_key_id: new.owner_key_id.as_deref(),
+                        state: JobState::Queued,
+                    };
+                    ids.push(insert_job(conn, &insert).await?);
+                }
+                Ok(ids)
+            }),
+        )
+        .await
     }
 
     /// The job with this id.
@@ -107,7 +121,7 @@ impl Store {
         let sql = format!("SELECT {JOB_COLUMNS} FROM jobs j WHERE j.id = $1");
         let row = sqlx::query::<Any>(&sql)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.read_pool)
             .await?
             .ok_or_else(|| StoreError::NotFound {
                 kind: "job",
@@ -155,7 +169,7 @@ impl Store {
         }
         query
             .bind(filter.limit.unwrap_or(500))
-            .fetch_all(&self.pool)
+            .fetch_all(&self.read_pool)
             .await?
             .iter()
             .map(rows::job)
@@ -169,7 +183,7 @@ impl Store {
              JOIN files f ON f.id = j.file_id WHERE j.state = 'queued' ORDER BY j.id"
         );
         sqlx::query::<Any>(&sql)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.read_pool)
             .await?
             .iter()
             .map(|row| {
@@ -179,31 +193,5 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    /// Atomically gives a queued job to a printer. Returns false when the job
-    /// is no longer queued or the printer already has an active job (the
-    /// database's unique index refuses a second one).
-    pub async fn claim_job(&self, job_id: &str, printer: &str) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
-        let updated = sqlx::query::<Any>(
-            "UPDATE jobs SET state = 'assigned', printer = $2 WHERE id = $1 AND state = 'queued'",
-        )
-        .bind(job_id)
-        .bind(printer)
-        .execute(&mut *tx)
-        .await;
-        let rows_affected = match updated {
-            Ok(result) => result.rows_affected(),
-            Err(e) if is_unique_violation(&e) => return Ok(false),
-            Err(e) => return Err(missing_reference(e, "printer", printer)),
-        };
-        if rows_affected == 0 {
-            return Ok(false);
-        }
-        let payload = json!({ "state": JobState::Assigned });
-        events::append(&mut tx, "claimed", Some(printer), Some(job_id), payload).await?;
-        tx.commit().await?;
-        Ok(true)
     }
 }

@@ -3,7 +3,8 @@
 use super::rows;
 use super::states::Role;
 use super::types::ApiKeyRecord;
-use super::{new_id, now_ms, Store, StoreError};
+use super::write::Persistence;
+use super::{new_id, now_ms, tx, Store, StoreError};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Row};
@@ -39,16 +40,26 @@ impl Store {
             label: label.to_owned(),
             created_at: now_ms(),
         };
-        sqlx::query::<Any>(
-            "INSERT INTO api_keys (id, key_sha256, role, label, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+        let row = (record.clone(), key_hash(&key));
+        self.write(
+            Persistence::Request,
+            "create api key",
+            tx!([row] | conn | {
+                let (record, hash) = &row;
+                sqlx::query::<Any>(
+                    "INSERT INTO api_keys (id, key_sha256, role, label, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&record.id)
+                .bind(hash)
+                .bind(record.role.as_str())
+                .bind(&record.label)
+                .bind(record.created_at)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }),
         )
-        .bind(&record.id)
-        .bind(key_hash(&key))
-        .bind(role.as_str())
-        .bind(&record.label)
-        .bind(record.created_at)
-        .execute(&self.pool)
         .await?;
         Ok((record, key))
     }
@@ -57,7 +68,7 @@ impl Store {
     pub async fn lookup_api_key(&self, key: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         let row = sqlx::query::<Any>("SELECT * FROM api_keys WHERE key_sha256 = $1")
             .bind(key_hash(key.trim()))
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.read_pool)
             .await?;
         row.as_ref().map(api_key).transpose()
     }
@@ -65,7 +76,7 @@ impl Store {
     /// All keys' records, oldest first.
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
         sqlx::query::<Any>("SELECT * FROM api_keys ORDER BY id")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.read_pool)
             .await?
             .iter()
             .map(api_key)

@@ -2,7 +2,7 @@
 //!
 //! One [`Store`] holds an `sqlx::AnyPool`, so the same code runs on SQLite
 //! (the default; WAL, `busy_timeout`, foreign keys on) and PostgreSQL
-//! (`postgres://…`). Migrations in `migrations/` are applied by
+//! (`postgres://…`). Migrations in `migrations/<backend>/` are applied by
 //! [`Store::connect`].
 //!
 //! Portability choices: ids are TEXT, generated in Rust and time-ordered
@@ -12,10 +12,15 @@
 //! Invariants live in the schema: CHECK constraints on states and a partial
 //! UNIQUE index so a printer has at most one `assigned|printing|paused` job.
 //! Every job state change runs in a transaction that appends an event row.
-//! Policy (which job goes where) lives in [`crate::scheduler`], not here; the
-//! only rule applied here is the requeue limit for printer-caused failures.
+//! Writes go through [`write`]: one transaction on its own task, retried
+//! while the database is busy; on SQLite a single writer connection.
+//!
+//! Policy (which job goes where) lives in [`crate::scheduler`]; what a
+//! failure means for its job lives in [`crate::domain`], which the store
+//! calls inside the transaction that ends the attempt.
 
 mod api_queries;
+mod attempts;
 mod events;
 mod files;
 mod jobs;
@@ -27,23 +32,29 @@ mod states;
 mod stats;
 mod transitions;
 mod types;
+pub mod write;
 
 pub use api_queries::OrderItemRecord;
+pub use attempts::{AttemptEnding, AttemptRecord, AttemptStart, JobOutcome};
 pub use states::{JobState, PrinterState, Role};
 pub use stats::{FarmStats, PrinterBusy};
 pub use types::{
-    ApiKeyRecord, CatalogueEntry, CreatedOrder, EventRecord, FailOutcome, FileKeys, FileRecord,
-    ItemSource, JobFilter, JobRecord, NewFile, NewJob, NewOrder, NewOrderItem, OrderRecord,
-    PrinterRecord, QueuedJob, RecoveryReport,
+    ApiKeyRecord, CatalogueEntry, CreatedOrder, EventRecord, FileKeys, FileRecord, ItemSource,
+    JobFilter, JobRecord, NewFile, NewJob, NewOrder, NewOrderItem, OrderRecord, PrinterRecord,
+    QueuedJob, RecoveryReport,
 };
 
+use crate::domain::FailurePolicy;
 use sqlx::any::AnyPoolOptions;
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{AnyPool, Executor};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
-/// Migrations embedded from `migrations/`.
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// Migrations embedded from `migrations/sqlite/` and `migrations/postgres/`:
+/// the same schema, apart from what the two cannot share (SQLite rebuilds a
+/// table to change a CHECK constraint, PostgreSQL alters it).
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Default printer-caused failures before a job fails for good.
 pub const DEFAULT_REQUEUE_LIMIT: u32 = 3;
@@ -86,6 +97,14 @@ pub enum StoreError {
         /// What was wrong.
         detail: String,
     },
+    /// The thing already exists (a shop's external order id): its id.
+    #[error("{what} exists already: {id}")]
+    Exists {
+        /// What (`order`).
+        what: &'static str,
+        /// The existing one's id.
+        id: String,
+    },
     /// A value given by the caller cannot be stored.
     #[error("invalid {field}: {detail}")]
     Invalid {
@@ -108,56 +127,114 @@ pub enum Backend {
 /// Handle on the database; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: AnyPool,
+    url: String,
+    read_pool: AnyPool,
+    write_pool: AnyPool,
     backend: Backend,
-    requeue_limit: u32,
+    policy: FailurePolicy,
+}
+
+/// Runs a block in a write transaction, cloning the named values into each
+/// try: `self.write(Persistence::Request, "what", tx!([job] |conn| body))`.
+macro_rules! tx {
+    ([$($arg:ident),*] |$conn:ident| $body:expr) => {{
+        $(#[allow(clippy::redundant_clone)] let $arg = $arg.clone();)*
+        $crate::store::write::work(move |$conn| {
+            $(#[allow(clippy::redundant_clone)] let $arg = $arg.clone();)*
+            Box::pin(async move { $body })
+        })
+    }};
+}
+pub(crate) use tx;
+
+/// A `sqlite:` URL that creates the file when it is missing, as the
+/// default one does (`sqlite://farm.db` alone would refuse to).
+pub fn sqlite_url_creating(url: &str) -> String {
+    if !url.starts_with("sqlite:") || url.contains("mode=") || url.contains(":memory:") {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}mode=rwc")
 }
 
 impl Store {
-    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`) and
-    /// applies pending migrations.
+    /// Connects to `url` (`sqlite://path` or `postgres://…`) and applies
+    /// pending migrations. A missing SQLite file is created.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
+        let url = sqlite_url_creating(url);
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else {
             Backend::Postgres
         };
-        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
-        if backend == Backend::Sqlite {
-            options = options.max_connections(8).after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    conn.execute("PRAGMA busy_timeout = 10000").await?;
-                    conn.execute("PRAGMA foreign_keys = ON").await?;
-                    conn.execute("PRAGMA journal_mode = WAL").await?;
-                    conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    Ok(())
-                })
-            });
-        }
-        let pool = options.connect(url).await?;
-        MIGRATOR.run(&pool).await?;
+        let (read_pool, write_pool) = match backend {
+            Backend::Sqlite => {
+                let write_pool = sqlite_pool(1, false).connect(&url).await?;
+                SQLITE_MIGRATOR.run(&write_pool).await?;
+                (sqlite_pool(8, true).connect(&url).await?, write_pool)
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect(&url)
+                    .await?;
+                POSTGRES_MIGRATOR.run(&pool).await?;
+                (pool.clone(), pool)
+            }
+        };
         Ok(Store {
-            pool,
+            url,
+            read_pool,
+            write_pool,
             backend,
-            requeue_limit: DEFAULT_REQUEUE_LIMIT,
+            policy: FailurePolicy {
+                requeue_limit: DEFAULT_REQUEUE_LIMIT,
+                ..FailurePolicy::default()
+            },
         })
     }
 
     /// Opens (creating if needed) an SQLite database file.
     pub async fn open_sqlite(path: &std::path::Path) -> Result<Store, StoreError> {
-        Store::connect(&format!("sqlite://{}?mode=rwc", path.display())).await
+        Store::connect(&format!("sqlite://{}", path.display())).await
     }
 
     /// Sets how many printer-caused failures a job survives (at least 1).
     pub fn with_requeue_limit(mut self, limit: u32) -> Store {
-        self.requeue_limit = limit.max(1);
+        self.policy.requeue_limit = limit.max(1);
         self
     }
 
-    /// The underlying pool, for tests and ad-hoc queries.
+    /// Sets the failure policy (requeue limit, repeated-failure rule).
+    pub fn with_failure_policy(mut self, policy: FailurePolicy) -> Store {
+        self.policy = FailurePolicy {
+            requeue_limit: policy.requeue_limit.max(1),
+            ..policy
+        };
+        self
+    }
+
+    /// The failure policy in force.
+    pub fn failure_policy(&self) -> FailurePolicy {
+        self.policy
+    }
+
+    /// The pool for reads, for tests and ad-hoc queries.
     pub fn pool(&self) -> &AnyPool {
-        &self.pool
+        &self.read_pool
+    }
+
+    /// The pool writes go through (one connection on SQLite), for tests
+    /// that write raw SQL.
+    pub fn write_pool(&self) -> &AnyPool {
+        &self.write_pool
+    }
+
+    /// The URL it was opened with.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// Which database this store uses.
@@ -167,18 +244,29 @@ impl Store {
 
     /// Closes all connections.
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.read_pool.close().await;
+        self.write_pool.close().await;
     }
+}
 
-    /// Begins a write transaction. On SQLite it takes the write lock at once
-    /// (`BEGIN IMMEDIATE`), so read-then-write never fails with a busy snapshot.
-    async fn begin(&self) -> Result<Transaction<'static, Any>, StoreError> {
-        let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        };
-        Ok(tx)
-    }
+/// Pool options for one SQLite file: WAL, a busy timeout, foreign keys; the
+/// read pool's connections refuse writes (`query_only`).
+fn sqlite_pool(connections: u32, read_only: bool) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(connections)
+        .acquire_timeout(Duration::from_secs(60))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                conn.execute("PRAGMA busy_timeout = 10000").await?;
+                conn.execute("PRAGMA foreign_keys = ON").await?;
+                conn.execute("PRAGMA journal_mode = WAL").await?;
+                conn.execute("PRAGMA synchronous = NORMAL").await?;
+                if read_only {
+                    conn.execute("PRAGMA query_only = ON").await?;
+                }
+                Ok(())
+            })
+        })
 }
 
 /// Current time in unix milliseconds.

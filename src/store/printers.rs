@@ -1,15 +1,17 @@
-//! Printer states and recovery after a restart.
+//! Printers' stored state and bed, and recovery after a restart.
 
+use super::attempts::{end_in, AttemptEnding};
 use super::events;
 use super::rows;
-use super::states::{JobState, PrinterState};
-use super::transitions::fail_in;
-use super::types::{FailOutcome, PrinterRecord, RecoveryReport};
-use super::{now_ms, Store, StoreError};
+use super::types::{PrinterRecord, RecoveryReport};
+use super::write::Persistence;
+use super::{now_ms, tx, Store, StoreError};
+use crate::domain::recovery::after_restart;
+use crate::domain::{AttemptEnd, Phase};
 use serde_json::json;
 use sqlx::{Any, AnyConnection, Row};
 
-const PRINTER_SELECT: &str = "SELECT p.name, p.state, p.updated_at, \
+const PRINTER_SELECT: &str = "SELECT p.name, p.state, p.updated_at, p.bed_full_since, \
     (SELECT j.id FROM jobs j WHERE j.printer = p.name \
      AND j.state IN ('assigned', 'printing', 'paused')) AS current_job FROM printers p";
 
@@ -18,41 +20,60 @@ fn printer(row: &sqlx::any::AnyRow) -> Result<PrinterRecord, StoreError> {
         name: row.try_get("name")?,
         state: rows::printer_state(row)?,
         current_job: row.try_get("current_job")?,
+        bed_full_since: row.try_get("bed_full_since")?,
         updated_at: row.try_get("updated_at")?,
     })
 }
 
-async fn set_state_in(
+/// Records a printer's phase (coarsely) and bed, with an event when either
+/// changed.
+pub(super) async fn set_state_in(
     conn: &mut AnyConnection,
     name: &str,
-    state: PrinterState,
+    phase: Phase,
+    bed_full_since: Option<i64>,
 ) -> Result<(), StoreError> {
-    sqlx::query::<Any>("UPDATE printers SET state = $2, updated_at = $3 WHERE name = $1")
-        .bind(name)
-        .bind(state.as_str())
-        .bind(now_ms())
-        .execute(&mut *conn)
-        .await?;
-    let payload = json!({ "state": state });
+    let changed = sqlx::query::<Any>(
+        "UPDATE printers SET state = $2, bed_full_since = $3, updated_at = $4 WHERE name = $1 \
+         AND (state <> $2 OR bed_full_since IS NULL AND $3 IS NOT NULL \
+              OR bed_full_since IS NOT NULL AND $3 IS NULL)",
+    )
+    .bind(name)
+    .bind(phase.stored())
+    .bind(bed_full_since)
+    .bind(now_ms())
+    .execute(&mut *conn)
+    .await?;
+    if changed.rows_affected() == 0 {
+        return Ok(());
+    }
+    let payload =
+        json!({ "state": phase.stored(), "phase": phase, "bed_full_since": bed_full_since });
     events::append(conn, "printer_state", Some(name), None, payload).await
 }
 
 impl Store {
     /// Adds printers named in the configuration (as `offline`); existing rows are kept.
     pub async fn register_printers(&self, names: &[String]) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        for name in names {
-            sqlx::query::<Any>(
-                "INSERT INTO printers (name, state, updated_at) VALUES ($1, 'offline', $2) \
-                 ON CONFLICT (name) DO NOTHING",
-            )
-            .bind(name)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let names = names.to_vec();
+        self.write(
+            Persistence::Request,
+            "register printers",
+            tx!([names] | conn | {
+                for name in &names {
+                    sqlx::query::<Any>(
+                        "INSERT INTO printers (name, state, updated_at) VALUES ($1, 'offline', $2) \
+                         ON CONFLICT (name) DO NOTHING",
+                    )
+                    .bind(name)
+                    .bind(now_ms())
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok(())
+            }),
+        )
+        .await
     }
 
     /// One printer with its current job.
@@ -60,7 +81,7 @@ impl Store {
         let sql = format!("{PRINTER_SELECT} WHERE p.name = $1");
         let row = sqlx::query::<Any>(&sql)
             .bind(name)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.read_pool)
             .await?
             .ok_or_else(|| StoreError::NotFound {
                 kind: "printer",
@@ -73,105 +94,107 @@ impl Store {
     pub async fn list_printers(&self) -> Result<Vec<PrinterRecord>, StoreError> {
         let sql = format!("{PRINTER_SELECT} ORDER BY p.name");
         sqlx::query::<Any>(&sql)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.read_pool)
             .await?
             .iter()
             .map(printer)
             .collect()
     }
 
-    /// Sets a printer's state and logs it.
-    pub async fn set_printer_state(
+    /// Records a printer's phase and bed (the printer's supervisor is the
+    /// only caller in a running farm). Retried until it succeeds.
+    pub async fn save_printer_state(
         &self,
         name: &str,
-        state: PrinterState,
+        phase: Phase,
+        bed_full_since: Option<i64>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        self.get_printer_in(&mut tx, name).await?;
-        set_state_in(&mut tx, name, state).await?;
-        tx.commit().await?;
-        Ok(())
+        let name = name.to_owned();
+        self.write(
+            Persistence::Durable,
+            "save printer state",
+            tx!([name] | conn | set_state_in(conn, &name, phase, bed_full_since).await),
+        )
+        .await
     }
 
-    /// `awaiting_clear` → `idle` (an operator emptied the bed). Returns false
-    /// when the printer was not awaiting a clear.
-    pub async fn clear_bed(&self, name: &str) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
-        let state = self.get_printer_in(&mut tx, name).await?;
-        if state != PrinterState::AwaitingClear {
-            return Ok(false);
-        }
-        set_state_in(&mut tx, name, PrinterState::Idle).await?;
-        events::append(&mut tx, "bed_cleared", Some(name), None, json!({})).await?;
-        tx.commit().await?;
-        Ok(true)
-    }
-
-    async fn get_printer_in(
-        &self,
-        conn: &mut AnyConnection,
-        name: &str,
-    ) -> Result<PrinterState, StoreError> {
-        let row = sqlx::query::<Any>("SELECT state FROM printers WHERE name = $1")
-            .bind(name)
-            .fetch_optional(conn)
-            .await?
-            .ok_or_else(|| StoreError::NotFound {
-                kind: "printer",
-                id: name.to_owned(),
-            })?;
-        rows::printer_state(&row)
-    }
-
-    /// After a restart: every `assigned|printing|paused` job was interrupted
-    /// and goes through the printer-caused failure policy. Printers that were
-    /// printing or paused keep a partial print, so they become
-    /// `awaiting_clear`; `awaiting_clear` is kept; every other printer becomes
-    /// `offline` until its driver reports in.
+    /// After a restart: every attempt that was running is ended as
+    /// interrupted by the host ([`after_restart`]: no printer budget is
+    /// spent, the job goes back to the queue); a printer that had started
+    /// printing keeps what is on its bed. Every printer is `offline` (or
+    /// `awaiting_clear`) until its driver reports in.
     pub async fn recover_after_restart(&self) -> Result<RecoveryReport, StoreError> {
-        let mut tx = self.begin().await?;
-        let active = sqlx::query::<Any>(
-            "SELECT id, state, printer FROM jobs \
-             WHERE state IN ('assigned', 'printing', 'paused') ORDER BY id",
+        let policy = self.policy;
+        self.write(
+            Persistence::Request,
+            "recover after restart",
+            tx!([] | conn | recover_in(conn, policy).await),
         )
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut report = RecoveryReport::default();
-        for row in &active {
-            let id: String = row.try_get("id")?;
-            let state = rows::job_state(row, "state")?;
-            let printer: Option<String> = row.try_get("printer")?;
-            let reason = "interrupted: farm restarted";
-            match fail_in(&mut tx, &id, reason, true, self.requeue_limit).await? {
-                FailOutcome::Requeued { .. } => report.requeued.push(id),
-                FailOutcome::Failed { .. } => report.failed.push(id),
-            }
-            if let (Some(name), JobState::Printing | JobState::Paused) = (printer, state) {
-                set_state_in(&mut tx, &name, PrinterState::AwaitingClear).await?;
-                report.awaiting_clear.push(name);
-            }
-        }
-        let others = sqlx::query::<Any>(
-            "SELECT name FROM printers WHERE state NOT IN ('awaiting_clear', 'offline')",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        for row in &others {
-            let name: String = row.try_get("name")?;
-            set_state_in(&mut tx, &name, PrinterState::Offline).await?;
-        }
-        let mut all_clear = sqlx::query::<Any>(
-            "SELECT name FROM printers WHERE state = 'awaiting_clear' ORDER BY name",
-        )
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|row| row.try_get::<String, _>("name"))
-        .collect::<Result<Vec<_>, _>>()?;
-        all_clear.dedup();
-        report.awaiting_clear = all_clear;
-        events::append(&mut tx, "recovered", None, None, json!(report)).await?;
-        tx.commit().await?;
-        Ok(report)
+        .await
     }
+}
+
+async fn recover_in(
+    conn: &mut AnyConnection,
+    policy: crate::domain::FailurePolicy,
+) -> Result<RecoveryReport, StoreError> {
+    let now = now_ms();
+    let active = sqlx::query::<Any>(
+        "SELECT j.id, j.state, j.printer, j.last_acked_line, p.bed_full_since FROM jobs j \
+         JOIN printers p ON p.name = j.printer \
+         WHERE j.state IN ('assigned', 'printing', 'paused') ORDER BY j.id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut report = RecoveryReport::default();
+    for row in &active {
+        let job: String = row.try_get("id")?;
+        let Some(interrupted) = after_restart(rows::job_state(row, "state")?) else {
+            continue;
+        };
+        let bed: Option<i64> = row.try_get("bed_full_since")?;
+        let bed = if interrupted.bed_full {
+            bed.or(Some(now))
+        } else {
+            bed
+        };
+        let ending = AttemptEnding {
+            printer: row.try_get("printer")?,
+            job: job.clone(),
+            attempt: String::new(),
+            end: AttemptEnd::Failed {
+                cause: interrupted.cause,
+                reason: "interrupted: printfarm restarted".to_owned(),
+            },
+            last_line: u64::try_from(row.try_get::<i64, _>("last_acked_line")?).unwrap_or(0),
+            bed_full_since: bed,
+            phase: if bed.is_some() {
+                Phase::AwaitingClear
+            } else {
+                Phase::Offline
+            },
+        };
+        match end_in(conn, &ending, policy, now).await? {
+            super::attempts::JobOutcome::Requeued { .. } => report.requeued.push(job),
+            _ => report.failed.push(job),
+        }
+    }
+    let printers = sqlx::query::<Any>("SELECT name, bed_full_since FROM printers ORDER BY name")
+        .fetch_all(&mut *conn)
+        .await?;
+    for row in &printers {
+        let name: String = row.try_get("name")?;
+        let bed: Option<i64> = row.try_get("bed_full_since")?;
+        let phase = if bed.is_some() {
+            Phase::AwaitingClear
+        } else {
+            Phase::Offline
+        };
+        set_state_in(conn, &name, phase, bed).await?;
+        if bed.is_some() {
+            report.awaiting_clear.push(name);
+        }
+    }
+    events::append(conn, "recovered", None, None, json!(report)).await?;
+    Ok(report)
 }

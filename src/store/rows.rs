@@ -3,6 +3,7 @@
 use super::states::{JobState, PrinterState, Role};
 use super::types::{FileKeys, FileRecord, JobRecord};
 use super::StoreError;
+use crate::domain::FailureCause;
 use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -10,7 +11,7 @@ use sqlx::Row;
 /// Columns selected for a [`JobRecord`], prefixed with `j.`.
 pub(super) const JOB_COLUMNS: &str = "j.id, j.file_id, j.order_id, j.order_item_id, \
     j.unit_index, j.personalisation_json, j.state, j.priority, j.due_at, j.material, j.colour, \
-    j.required_tags_json, j.printer, j.attempts, j.failure_reason, j.last_acked_line, \
+    j.required_tags_json, j.printer, j.attempts, j.failure_cause, j.failure_reason, j.last_acked_line, \
     j.created_at, j.started_at, j.finished_at, j.owner_key_id";
 
 /// Columns selected for [`FileKeys`], prefixed with `f.`.
@@ -52,6 +53,10 @@ pub(super) fn printer_state(row: &AnyRow) -> Result<PrinterState, StoreError> {
     PrinterState::parse(&text).ok_or_else(|| corrupt("state", &text))
 }
 
+pub(super) fn cause(code: &str) -> Result<FailureCause, StoreError> {
+    FailureCause::parse(code).ok_or_else(|| corrupt("cause", code))
+}
+
 pub(super) fn role(row: &AnyRow) -> Result<Role, StoreError> {
     let text: String = row.try_get("role")?;
     Role::parse(&text).ok_or_else(|| corrupt("role", &text))
@@ -80,7 +85,11 @@ pub(super) fn job(row: &AnyRow) -> Result<JobRecord, StoreError> {
         colour: row.try_get("colour")?,
         required_tags: strings(row, "required_tags_json")?,
         printer: row.try_get("printer")?,
-        attempts: row.try_get("attempts")?,
+        printer_faults: row.try_get("attempts")?,
+        failure_cause: row
+            .try_get::<Option<String>, _>("failure_cause")?
+            .map(|c| cause(&c))
+            .transpose()?,
         failure_reason: row.try_get("failure_reason")?,
         last_acked_line: row.try_get("last_acked_line")?,
         created_at: row.try_get("created_at")?,

@@ -33,6 +33,12 @@ macro_rules! text_enum {
 text_enum! {
     /// Lifecycle of a job.
     JobState {
+        /// Being written with its order; not accepted yet.
+        Pending = "pending",
+        /// Its G-code is being rendered from a product template.
+        Rendering = "rendering",
+        /// Its G-code could not be made; a person must look.
+        NeedsReview = "needs_review",
         /// Waiting for a printer.
         Queued = "queued",
         /// Given to a printer, not yet streaming.
@@ -53,11 +59,38 @@ text_enum! {
 }
 
 impl JobState {
+    /// Every state, in lifecycle order.
+    pub const ALL: [JobState; 11] = [
+        JobState::Pending,
+        JobState::Rendering,
+        JobState::NeedsReview,
+        JobState::Queued,
+        JobState::Held,
+        JobState::Assigned,
+        JobState::Printing,
+        JobState::Paused,
+        JobState::Completed,
+        JobState::Failed,
+        JobState::Cancelled,
+    ];
+
     /// True for states in which the job occupies a printer.
     pub fn is_active(self) -> bool {
         matches!(
             self,
             JobState::Assigned | JobState::Printing | JobState::Paused
+        )
+    }
+
+    /// True for states in which the job waits without a printer.
+    pub fn is_waiting(self) -> bool {
+        matches!(
+            self,
+            JobState::Pending
+                | JobState::Rendering
+                | JobState::NeedsReview
+                | JobState::Queued
+                | JobState::Held
         )
     }
 

@@ -65,7 +65,7 @@ impl Store {
         )
         .bind(from_ms)
         .bind(to_ms)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.read_pool)
         .await?;
         let (mut completed, mut failed, mut ratios) = (0i64, 0i64, Vec::new());
         for row in &finished {
@@ -86,7 +86,7 @@ impl Store {
         }
         let queue_length: i64 =
             sqlx::query::<Any>("SELECT COUNT(*) AS n FROM jobs WHERE state = 'queued'")
-                .fetch_one(&self.pool)
+                .fetch_one(&self.read_pool)
                 .await?
                 .try_get("n")?;
         let waits = self.queue_waits(from_ms, to_ms).await?;
@@ -112,7 +112,7 @@ impl Store {
         )
         .bind(from_ms)
         .bind(to_ms)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.read_pool)
         .await?;
         rows.iter()
             .map(|row| {
@@ -127,7 +127,7 @@ impl Store {
     async fn busy_times(&self, from_ms: i64, to_ms: i64) -> Result<Vec<PrinterBusy>, StoreError> {
         let mut busy: BTreeMap<String, i64> = BTreeMap::new();
         for row in sqlx::query::<Any>("SELECT name FROM printers")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.read_pool)
             .await?
         {
             busy.insert(row.try_get("name")?, 0);
@@ -138,7 +138,7 @@ impl Store {
         )
         .bind(from_ms - LOOKBACK_MS)
         .bind(to_ms)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.read_pool)
         .await?;
         let mut open: BTreeMap<String, i64> = BTreeMap::new();
         let clip = |start: i64, end: i64| (end.min(to_ms) - start.max(from_ms)).max(0);

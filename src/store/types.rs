@@ -1,6 +1,7 @@
 //! Plain records read from and written to the store.
 
 use super::states::{JobState, PrinterState, Role};
+use crate::domain::FailureCause;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -42,6 +43,8 @@ pub struct NewFile {
     pub analysis: Value,
     /// Routing keys.
     pub keys: FileKeys,
+    /// Lines of the file.
+    pub line_count: Option<i64>,
 }
 
 /// A stored file.
@@ -117,9 +120,11 @@ pub struct JobRecord {
     pub required_tags: Vec<String>,
     /// Printer it is (or was last) on.
     pub printer: Option<String>,
-    /// Printer-caused failures so far.
-    pub attempts: i64,
-    /// Why it last failed.
+    /// Printer-caused failures so far (the budget the requeue limit caps).
+    pub printer_faults: i64,
+    /// The cause of its last failure.
+    pub failure_cause: Option<FailureCause>,
+    /// Why it last failed, in the failure's own words.
     pub failure_reason: Option<String>,
     /// Last line number the printer acknowledged.
     pub last_acked_line: i64,
@@ -245,6 +250,8 @@ pub struct PrinterRecord {
     pub state: PrinterState,
     /// The active job, derived from `jobs` (never stored twice).
     pub current_job: Option<String>,
+    /// Since when a print is on the bed (unix ms), if one is.
+    pub bed_full_since: Option<i64>,
     /// Unix ms of the last state change.
     pub updated_at: i64,
 }
@@ -279,28 +286,12 @@ pub struct ApiKeyRecord {
     pub created_at: i64,
 }
 
-/// What `fail` did with the job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum FailOutcome {
-    /// Back in the queue after a printer-caused failure.
-    Requeued {
-        /// Printer-caused failures so far.
-        attempts: i64,
-    },
-    /// Failed for good.
-    Failed {
-        /// Printer-caused failures so far.
-        attempts: i64,
-    },
-}
-
 /// What `recover_after_restart` did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RecoveryReport {
     /// Interrupted jobs put back in the queue.
     pub requeued: Vec<String>,
-    /// Interrupted jobs that reached the requeue limit.
+    /// Interrupted jobs that did not go back to the queue.
     pub failed: Vec<String>,
     /// Printers left with a partial print on the bed.
     pub awaiting_clear: Vec<String>,

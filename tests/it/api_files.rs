@@ -1,7 +1,6 @@
 //! Uploads over real HTTP: analysis, violations per printer, size limit,
 //! missing field, files without G-code, deduplication.
 
-
 use crate::api_support::{corpus_nametag, square_gcode, start};
 use reqwest::StatusCode;
 

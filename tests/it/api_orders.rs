@@ -1,7 +1,6 @@
 //! Orders over real HTTP: units become jobs, status and progress derived from
 //! them, refusals naming the item, and shops seeing only their own orders.
 
-
 use crate::api_support::{square_gcode, start};
 use printfarm::store::CatalogueEntry;
 use reqwest::StatusCode;
@@ -63,9 +62,22 @@ async fn an_order_of_three_items_becomes_one_job_per_unit() {
 
     // One unit prints and completes: the order is in progress, one unit done.
     let first = job_ids[0].as_str().unwrap();
-    assert!(api.store.claim_job(first, "mk3s-1").await.unwrap());
-    api.store.start_printing(first).await.unwrap();
-    api.store.complete(first).await.unwrap();
+    assert!(api
+        .store
+        .begin_attempt(first, "mk3s-1")
+        .await
+        .unwrap()
+        .is_some());
+    let ending = printfarm::store::AttemptEnding {
+        printer: "mk3s-1".into(),
+        job: first.into(),
+        attempt: String::new(),
+        end: printfarm::domain::AttemptEnd::Completed,
+        last_line: 10,
+        bed_full_since: Some(1),
+        phase: printfarm::domain::Phase::AwaitingClear,
+    };
+    api.store.end_attempt(&ending).await.unwrap();
     let (_, view) = api.get("operator", &format!("/api/orders/{id}")).await;
     assert_eq!(view["status"], "in_progress");
     assert_eq!(view["items"][0]["done"], 1);
@@ -150,6 +162,8 @@ async fn bad_orders_name_the_item_at_fault() {
         "duplicate external id: {answer}"
     );
     assert_eq!(answer["field"], "external_id");
+    let (_, orders) = api.get("operator", "/api/orders").await;
+    assert_eq!(answer["existing_id"], orders[0]["id"], "{answer}");
 }
 
 #[tokio::test]

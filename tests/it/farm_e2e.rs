@@ -1,7 +1,6 @@
 //! The farm end to end: `printfarm serve` as a process, real HTTP on
 //! loopback, a real SQLite file, virtual printers on pseudo-terminals.
 
-
 use crate::farm_support::{count, sample, state, TestFarm, TestPrinter};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -123,7 +122,7 @@ async fn a_printer_caused_failure_requeues_the_job_on_another_printer() {
     let jobs = farm
         .wait_jobs("all completed", LONG, |jobs| count(jobs, "completed") == 3)
         .await;
-    let retried: Vec<_> = jobs.iter().filter(|j| j["attempts"] == 1).collect();
+    let retried: Vec<_> = jobs.iter().filter(|j| j["printer_faults"] == 1).collect();
     assert_eq!(
         retried.len(),
         1,
@@ -158,11 +157,31 @@ async fn a_killed_farm_restarts_without_losing_or_doubling_a_job() {
     farm.spawn().await;
     let jobs = farm.jobs().await;
     assert_eq!(jobs.len(), 3, "nothing lost: {jobs:#?}");
-    let interrupted = jobs.iter().filter(|j| j["attempts"] == 1).count();
+    let interrupted: Vec<_> = jobs
+        .iter()
+        .filter(|j| j["failure_cause"] == "host.restart")
+        .collect();
     assert_eq!(
-        interrupted, 2,
+        interrupted.len(),
+        2,
         "the two interrupted prints are re-queued: {jobs:#?}"
     );
+    assert!(
+        jobs.iter().all(|j| j["printer_faults"] == 0),
+        "a restart is not the printers' fault: {jobs:#?}"
+    );
+    // Each interrupted attempt is in the job's history, with where it stopped.
+    for job in &interrupted {
+        let id = job["id"].as_str().unwrap();
+        let detail = farm.get(&format!("/api/jobs/{id}")).await;
+        let attempts = detail["attempts"].as_array().unwrap();
+        assert_eq!(attempts.len(), 1, "{detail:#}");
+        assert_eq!(attempts[0]["cause"], "host.restart");
+        assert!(
+            attempts[0]["last_acked_line"].as_i64() > Some(200),
+            "{detail:#}"
+        );
+    }
     let states = farm.printer_states().await;
     assert!(
         states.iter().all(|(_, s)| s == "awaiting_clear"),

@@ -4,7 +4,6 @@
 //! is there (CI has it). PrusaSlicer files are gated; Cura and Slic3r files
 //! are reported (their estimators model motion differently or not at all).
 
-
 use crate::corpus::Entry;
 use printfarm::gcode::{analyze_file, Analysis, AnalyzeOptions};
 

@@ -2,7 +2,6 @@
 //! `tests/snapshots/<sample>.json`. A change in the analysis shows up as a
 //! diff there. Regenerate with `UPDATE_SNAPSHOTS=1 cargo test --release --test it gcode_snapshots`.
 
-
 use printfarm::gcode::{analyze_file, check, Analysis, AnalyzeOptions, CheckProfile};
 use serde_json::{json, Value};
 use std::path::Path;

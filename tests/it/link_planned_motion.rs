@@ -2,7 +2,6 @@
 //! real slicer file: over the whole file, the time the sim spends equals
 //! `analyze_reader`'s motion plus dwell time.
 
-
 use printfarm::gcode::{analyze_reader, parse_line, AnalyzeOptions, SlicerSettings};
 use printfarm::sim::{MotionModel, PlannedMotion};
 use std::time::Duration;

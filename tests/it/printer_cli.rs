@@ -1,12 +1,11 @@
 //! `printfarm print` against the virtual Marlin on a real PTY.
 
-
+use crate::virtual_printer::{fast_firmware, file_commands, start_sim};
 use printfarm::cli::print::{run, Args};
 use printfarm::protocol::FlowMode;
 use printfarm::sim::{FirmwareConfig, SimHandle};
 use std::path::Path;
 use std::time::Duration;
-use crate::virtual_printer::{fast_firmware, file_commands, start_sim};
 
 fn args(port: &Path, file: &Path) -> Args {
     Args {

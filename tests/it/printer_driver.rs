@@ -2,23 +2,23 @@
 //! PTY: printer-caused failures (disconnect, thermal runaway, reset) and the
 //! emergency stop.
 
-
+use crate::virtual_printer::*;
+use printfarm::domain::{Blame, FailureCause};
 use printfarm::printer::{JobSource, PrinterEvent, PrinterState};
 use printfarm::protocol::FlowMode;
 use printfarm::sim::FirmwareState;
 use std::time::Duration;
 use tokio::time::Instant;
-use crate::virtual_printer::*;
 
 /// Fails the test unless `event` is a printer-caused `JobFailed`; returns its reason.
 fn printer_caused_failure(event: &PrinterEvent) -> (String, u64) {
     match event {
         PrinterEvent::JobFailed {
             reason,
-            printer_caused: true,
+            cause,
             last_acked_line,
             ..
-        } => (reason.clone(), *last_acked_line),
+        } if cause.blame() == Blame::Printer => (reason.clone(), *last_acked_line),
         other => panic!("expected a printer-caused failure, got {other:?}"),
     }
 }
@@ -130,7 +130,7 @@ async fn emergency_stop_reaches_the_firmware_ahead_of_queued_lines() {
         matches!(
             event,
             PrinterEvent::JobFailed {
-                printer_caused: false,
+                cause: FailureCause::OperatorEmergencyStop,
                 ..
             }
         ),

@@ -2,12 +2,11 @@
 //! real PTY: the scripts reach the firmware, nothing of the file runs while
 //! paused, and a cancel stops the job and turns the heaters off.
 
-
+use crate::virtual_printer::*;
 use printfarm::printer::{JobSource, PrinterEvent, PrinterState};
 use printfarm::protocol::FlowMode;
 use std::time::Duration;
 use tokio::sync::broadcast;
-use crate::virtual_printer::*;
 
 const PAUSE: [&str; 3] = ["G91", "G1 Z10 F600", "G90"];
 const RESUME: [&str; 3] = ["G91", "G1 Z-10 F600", "G90"];

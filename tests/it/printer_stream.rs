@@ -2,10 +2,9 @@
 //! PTY: the firmware must execute exactly the file's commands, in order, once,
 //! in every flow mode, on a clean line and with 2 % of lines corrupted.
 
-
+use crate::virtual_printer::*;
 use printfarm::printer::{JobSource, PrinterEvent, PrinterState};
 use printfarm::protocol::FlowMode;
-use crate::virtual_printer::*;
 
 /// Printer seconds per wall second: the sample's ~12 minutes take < 1 s.
 const SPEED: f64 = 2000.0;

@@ -1,8 +1,7 @@
 //! `decide`: queue order, routing, the bed-clear gate, one job per printer.
 
-
-use printfarm::scheduler::{decide, Assignment, Availability, Extents, QueuedJob, Snapshot};
 use crate::scheduler_support::{big, cube, demo_farm, job, mk3s};
+use printfarm::scheduler::{decide, Assignment, Availability, Extents, QueuedJob, Snapshot};
 
 fn pairs(assignments: &[Assignment]) -> Vec<(&str, &str)> {
     assignments

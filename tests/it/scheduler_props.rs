@@ -1,12 +1,11 @@
 //! Properties of `decide` over random snapshots.
 
-
+use crate::scheduler_support::mk3s;
 use printfarm::scheduler::{
     can_print, decide, queue_order, Availability, Extents, JobNeeds, PrinterCaps, QueuedJob,
     Snapshot,
 };
 use proptest::prelude::*;
-use crate::scheduler_support::mk3s;
 use std::collections::HashSet;
 
 const MATERIALS: [&str; 3] = ["PLA", "PETG", "ABS"];

@@ -1,8 +1,7 @@
 //! `can_any_print`: refusing at submission with messages naming why.
 
-
-use printfarm::scheduler::{can_any_print, Availability, Extents, JobNeeds, Refusal};
 use crate::scheduler_support::{cube, demo_farm};
+use printfarm::scheduler::{can_any_print, Availability, Extents, JobNeeds, Refusal};
 
 #[test]
 fn refusals_name_the_need_no_printer_meets() {

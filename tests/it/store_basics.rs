@@ -1,18 +1,16 @@
 //! Migrations, files, jobs from quantities, orders, catalogue and API keys.
 
-
+use crate::store_support::{sample_file, store_tests};
 use printfarm::store::{
     CatalogueEntry, ItemSource, JobFilter, JobState, NewJob, NewOrder, NewOrderItem, Role, Store,
     StoreError,
 };
 use serde_json::json;
 use sqlx::Row;
-use crate::store_support::{fresh_store, sample_file};
 
-#[tokio::test]
-async fn migrations_create_every_table_and_reapply_cleanly() {
-    let (store, dir) = fresh_store().await;
+async fn migrations_create_every_table_and_reapply_cleanly(store: Store) {
     for table in [
+        "attempts",
         "files",
         "jobs",
         "orders",
@@ -30,16 +28,14 @@ async fn migrations_create_every_table_and_reapply_cleanly() {
             .get("n");
         assert!(n >= 0, "{table}");
     }
+    let url = store.url().to_owned();
     store.close().await;
-    let again = Store::open_sqlite(&dir.path().join("farm.db"))
-        .await
-        .unwrap();
+    let again = Store::connect(&url).await.unwrap();
     assert_eq!(again.list_printers().await.unwrap().len(), 2);
+    again.close().await;
 }
 
-#[tokio::test]
-async fn files_round_trip_with_routing_keys() {
-    let (store, _dir) = fresh_store().await;
+async fn files_round_trip_with_routing_keys(store: Store) {
     let file = sample_file(&store).await;
     assert_eq!(store.get_file(&file.id).await.unwrap(), file);
     let found = store.find_file_by_sha256(&file.sha256).await.unwrap();
@@ -50,9 +46,7 @@ async fn files_round_trip_with_routing_keys() {
     ));
 }
 
-#[tokio::test]
-async fn quantity_creates_that_many_queued_jobs() {
-    let (store, _dir) = fresh_store().await;
+async fn quantity_creates_that_many_queued_jobs(store: Store) {
     let file = sample_file(&store).await;
     for quantity in [1u32, 3, 7] {
         let new = NewJob {
@@ -87,9 +81,7 @@ async fn quantity_creates_that_many_queued_jobs() {
     ));
 }
 
-#[tokio::test]
-async fn jobs_for_a_missing_file_are_refused_and_nothing_is_written() {
-    let (store, _dir) = fresh_store().await;
+async fn jobs_for_a_missing_file_are_refused_and_nothing_is_written(store: Store) {
     let new = NewJob {
         file_id: "missing".into(),
         quantity: 2,
@@ -106,9 +98,7 @@ async fn jobs_for_a_missing_file_are_refused_and_nothing_is_written() {
         .is_empty());
 }
 
-#[tokio::test]
-async fn order_items_become_jobs_with_personalisation_per_unit() {
-    let (store, _dir) = fresh_store().await;
+async fn order_items_become_jobs_with_personalisation_per_unit(store: Store) {
     let file = sample_file(&store).await;
     let tag = sample_file(&store).await;
     store
@@ -194,9 +184,7 @@ async fn order_items_become_jobs_with_personalisation_per_unit() {
     );
 }
 
-#[tokio::test]
-async fn orders_are_all_or_nothing() {
-    let (store, _dir) = fresh_store().await;
+async fn orders_are_all_or_nothing(store: Store) {
     let file = sample_file(&store).await;
     let item = |source| NewOrderItem {
         source,
@@ -223,9 +211,7 @@ async fn orders_are_all_or_nothing() {
         .is_empty());
 }
 
-#[tokio::test]
-async fn a_shop_cannot_submit_the_same_external_order_twice() {
-    let (store, _dir) = fresh_store().await;
+async fn a_shop_cannot_submit_the_same_external_order_twice(store: Store) {
     let file = sample_file(&store).await;
     let (key, _) = store.create_api_key(Role::Shop, "etsy").await.unwrap();
     let order = NewOrder {
@@ -241,9 +227,10 @@ async fn a_shop_cannot_submit_the_same_external_order_twice() {
         ..NewOrder::default()
     };
     store.create_order(&order).await.unwrap();
+    let first = store.list_orders(None, 10).await.unwrap()[0].id.clone();
     assert!(matches!(
         store.create_order(&order).await,
-        Err(StoreError::Duplicate(_))
+        Err(StoreError::Exists { what: "order", id }) if id == first
     ));
     let mine = JobFilter {
         owner_key_id: Some(key.id),
@@ -252,9 +239,7 @@ async fn a_shop_cannot_submit_the_same_external_order_twice() {
     assert_eq!(store.list_jobs(&mine).await.unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn api_keys_are_stored_hashed_and_looked_up_by_key() {
-    let (store, _dir) = fresh_store().await;
+async fn api_keys_are_stored_hashed_and_looked_up_by_key(store: Store) {
     let mut issued = Vec::new();
     for (role, label) in [
         (Role::Operator, "ops"),
@@ -280,3 +265,14 @@ async fn api_keys_are_stored_hashed_and_looked_up_by_key() {
     assert_eq!(store.lookup_api_key(&"0".repeat(64)).await.unwrap(), None);
     assert_eq!(store.list_api_keys().await.unwrap().len(), 3);
 }
+
+store_tests!(
+    migrations_create_every_table_and_reapply_cleanly,
+    files_round_trip_with_routing_keys,
+    quantity_creates_that_many_queued_jobs,
+    jobs_for_a_missing_file_are_refused_and_nothing_is_written,
+    order_items_become_jobs_with_personalisation_per_unit,
+    orders_are_all_or_nothing,
+    a_shop_cannot_submit_the_same_external_order_twice,
+    api_keys_are_stored_hashed_and_looked_up_by_key,
+);

@@ -1,77 +1,27 @@
 //! Shared fixtures for the API tests: the demo `printers.toml`, a fresh
-//! SQLite file, a recording stub farm and the API served on a loopback port.
+//! SQLite file, the real farm service (supervisors and drivers) and the API
+//! served on a loopback port.
+//!
+//! [`start`] runs the farm with its printers unplugged (each driver's
+//! serial port does not exist, so every printer stays offline and jobs stay
+//! queued); [`start_printing`] runs the demo's simulated printers on
+//! pseudo-terminals at high speed.
 
 #![allow(dead_code)]
 
-use futures::future::BoxFuture;
-use printfarm::api::{
-    self, AppState, ControlError, FarmControl, FarmEvent, LivePrinter, PrinterCommand,
-};
-use printfarm::config::Config;
+use printfarm::api::{self, FarmEvent};
+use printfarm::config::{Config, Connection};
+use printfarm::farm::Service;
 use printfarm::store::{Role, Store};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tempfile::TempDir;
 use tokio::sync::broadcast;
 
-/// A farm that records what the API asks of it.
-#[derive(Default)]
-pub struct StubFarm {
-    /// Commands received, in order.
-    pub commands: Mutex<Vec<(String, PrinterCommand)>>,
-    /// How often the scheduler was woken.
-    pub wakes: AtomicUsize,
-    /// What `live_printers` returns.
-    pub live: Mutex<Vec<LivePrinter>>,
-    /// Canned failures per printer name.
-    pub refuse: Mutex<HashMap<String, ControlError>>,
-}
-
-impl StubFarm {
-    /// The commands received so far.
-    pub fn commands(&self) -> Vec<(String, PrinterCommand)> {
-        self.commands.lock().unwrap().clone()
-    }
-
-    /// How often the scheduler was woken.
-    pub fn wakes(&self) -> usize {
-        self.wakes.load(Ordering::SeqCst)
-    }
-}
-
-impl FarmControl for StubFarm {
-    fn live_printers(&self) -> Vec<LivePrinter> {
-        self.live.lock().unwrap().clone()
-    }
-
-    fn command(
-        &self,
-        printer: &str,
-        command: PrinterCommand,
-    ) -> BoxFuture<'static, Result<(), ControlError>> {
-        let result = match self.refuse.lock().unwrap().get(printer) {
-            Some(error) => Err(error.clone()),
-            None => {
-                self.commands
-                    .lock()
-                    .unwrap()
-                    .push((printer.to_owned(), command));
-                Ok(())
-            }
-        };
-        Box::pin(async move { result })
-    }
-
-    fn wake_scheduler(&self) {
-        self.wakes.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// A running API with its store, stub farm and one key per role.
+/// A running API with its store, farm and one key per role.
 pub struct TestApi {
     /// `http://127.0.0.1:port`.
     pub base: String,
@@ -79,14 +29,13 @@ pub struct TestApi {
     pub client: reqwest::Client,
     /// The store behind the API.
     pub store: Store,
-    /// The stub farm.
-    pub farm: Arc<StubFarm>,
     /// The event channel the API streams from.
     pub events: broadcast::Sender<FarmEvent>,
     /// Keys by role name: `operator`, `technician`, `shop`, `shop2`.
     pub keys: HashMap<&'static str, String>,
     /// The data directory.
     pub data_dir: PathBuf,
+    service: Option<Service>,
     _dir: TempDir,
 }
 
@@ -99,20 +48,47 @@ pub fn demo_config(dir: &std::path::Path, max_upload_mb: u64) -> Config {
     config
 }
 
-/// Starts the API over a fresh database, with a 1 MiB upload limit.
-pub async fn start() -> TestApi {
-    start_with(1, 64).await
+/// What the test farm's printers are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Printers {
+    /// Configured on serial ports that do not exist: always offline.
+    Unplugged,
+    /// The demo's virtual printers, fast.
+    Simulated,
 }
 
-/// Starts the API with an upload limit and an event channel capacity.
-pub async fn start_with(max_upload_mb: u64, event_capacity: usize) -> TestApi {
+/// Starts the API over a fresh database and unplugged printers, with a
+/// 1 MiB upload limit.
+pub async fn start() -> TestApi {
+    start_with(Printers::Unplugged, 1).await
+}
+
+/// Starts the API with the demo's simulated printers, fast.
+pub async fn start_printing() -> TestApi {
+    start_with(Printers::Simulated, 1).await
+}
+
+/// Starts the API with these printers and upload limit.
+pub async fn start_with(printers: Printers, max_upload_mb: u64) -> TestApi {
     let dir = tempfile::tempdir().unwrap();
-    let config = demo_config(dir.path(), max_upload_mb);
+    let mut config = demo_config(dir.path(), max_upload_mb);
+    for profile in &mut config.printers {
+        match (&mut profile.connection, printers) {
+            (connection, Printers::Unplugged) => {
+                let port = dir.path().join("unplugged").join(&profile.name);
+                *connection = Connection::Serial { port };
+            }
+            (Connection::Sim(sim), Printers::Simulated) => {
+                sim.speed = 3000.0;
+                sim.baud = 2_000_000;
+                sim.latency_ms = 1;
+            }
+            _ => {}
+        }
+    }
     let store = Store::open_sqlite(&dir.path().join("farm.db"))
         .await
         .unwrap();
-    let names: Vec<String> = config.printers.iter().map(|p| p.name.clone()).collect();
-    store.register_printers(&names).await.unwrap();
     let mut keys = HashMap::new();
     for (name, role) in [
         ("operator", Role::Operator),
@@ -122,27 +98,24 @@ pub async fn start_with(max_upload_mb: u64, event_capacity: usize) -> TestApi {
     ] {
         keys.insert(name, store.create_api_key(role, name).await.unwrap().1);
     }
-    let farm = Arc::new(StubFarm::default());
-    let (events, _) = broadcast::channel(event_capacity);
     let data_dir = config.farm.data_dir.clone();
-    let state = AppState {
-        store: store.clone(),
-        config: Arc::new(config),
-        farm: farm.clone(),
-        events: events.clone(),
-        data_dir: data_dir.clone(),
-    };
+    let service = Service::start(&config, store.clone()).await.unwrap();
+    let events = service.state.events.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(api::serve(listener, state, std::future::pending()));
+    tokio::spawn(api::serve(
+        listener,
+        service.state.clone(),
+        std::future::pending(),
+    ));
     TestApi {
         base,
         client: reqwest::Client::new(),
         store,
-        farm,
         events,
         keys,
         data_dir,
+        service: Some(service),
         _dir: dir,
     }
 }
@@ -155,6 +128,16 @@ pub fn square_gcode(max_x: f64) -> String {
     )
 }
 
+/// A job that keeps a fast virtual printer (speed 3000) busy for about
+/// `seconds` seconds: a square, then dwells of a minute each.
+pub fn long_gcode(seconds: u32) -> String {
+    let mut text = square_gcode(60.0);
+    for _ in 0..seconds * 50 {
+        text.push_str("G4 S60\n");
+    }
+    text
+}
+
 /// The PrusaSlicer name tag (a copy of the corpus file kept in the repository).
 pub fn corpus_nametag() -> Vec<u8> {
     let path = concat!(
@@ -165,6 +148,48 @@ pub fn corpus_nametag() -> Vec<u8> {
 }
 
 impl TestApi {
+    /// Stops the farm (printers left safe).
+    pub async fn stop(mut self) {
+        if let Some(service) = self.service.take() {
+            service.shutdown().await;
+        }
+    }
+
+    /// Polls `GET path` as the operator until `done` holds for the body
+    /// (or panics after `timeout`); returns that body.
+    pub async fn wait_for(
+        &self,
+        path: &str,
+        timeout: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut events = self.events.subscribe();
+        loop {
+            let (_, body) = self.get("operator", path).await;
+            if done(&body) {
+                return body;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting on {path}: {body}"
+            );
+            // Wait for the next farm event (or a short poll when the
+            // condition depends on live state that sends no event).
+            let _ = tokio::time::timeout(Duration::from_millis(200), events.recv()).await;
+        }
+    }
+
+    /// The printer's view from `GET /api/printers`.
+    pub async fn printer(&self, name: &str) -> Value {
+        let (_, printers) = self.get("operator", "/api/printers").await;
+        printers
+            .as_array()
+            .and_then(|all| all.iter().find(|p| p["name"] == name))
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+
     /// The key of a role name.
     pub fn key(&self, role: &str) -> &str {
         self.keys

@@ -1,0 +1,43 @@
+-- Attempts, failure causes, the bed as its own fact, and the job states of
+-- personalised products (pending while an order is written in batches,
+-- rendering, needs_review).
+
+ALTER TABLE jobs DROP CONSTRAINT jobs_state_check;
+ALTER TABLE jobs ADD CONSTRAINT jobs_state_check CHECK (state IN
+    ('pending', 'rendering', 'needs_review', 'queued', 'held', 'assigned', 'printing',
+     'paused', 'completed', 'failed', 'cancelled'));
+ALTER TABLE jobs DROP CONSTRAINT jobs_check1;
+ALTER TABLE jobs ADD CONSTRAINT jobs_waiting_without_printer CHECK
+    (state NOT IN ('pending', 'rendering', 'needs_review', 'queued', 'held')
+     OR printer IS NULL);
+-- The cause code of the job's last failure (`printer.thermal`, …).
+ALTER TABLE jobs ADD COLUMN failure_cause TEXT;
+
+-- Attempts: one row per time a job was given to a printer, with how it
+-- ended. Jobs keep their current state; the history lives here.
+CREATE TABLE attempts (
+    id               TEXT PRIMARY KEY,
+    job_id           TEXT NOT NULL REFERENCES jobs (id),
+    printer          TEXT NOT NULL REFERENCES printers (name),
+    started_at       BIGINT NOT NULL,
+    ended_at         BIGINT,
+    outcome          TEXT CHECK (outcome IN ('completed', 'failed')),
+    cause            TEXT,
+    reason           TEXT,
+    last_acked_line  BIGINT NOT NULL DEFAULT 0 CHECK (last_acked_line >= 0),
+    line_count       BIGINT,
+    CHECK ((ended_at IS NULL) = (outcome IS NULL)),
+    CHECK (outcome IS NULL OR outcome = 'completed' OR cause IS NOT NULL)
+);
+CREATE INDEX attempts_by_job ON attempts (job_id, started_at);
+CREATE INDEX attempts_by_ended ON attempts (ended_at);
+-- At most one open attempt per printer and per job.
+CREATE UNIQUE INDEX attempts_one_open_per_printer ON attempts (printer) WHERE ended_at IS NULL;
+CREATE UNIQUE INDEX attempts_one_open_per_job ON attempts (job_id) WHERE ended_at IS NULL;
+
+-- A print on the bed is a fact of its own: a printer in error may hold one.
+ALTER TABLE printers ADD COLUMN bed_full_since BIGINT;
+UPDATE printers SET bed_full_since = updated_at WHERE state = 'awaiting_clear';
+
+-- Lines of G-code in the file, for attempts' progress.
+ALTER TABLE files ADD COLUMN line_count BIGINT;

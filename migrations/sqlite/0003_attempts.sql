@@ -1,0 +1,84 @@
+-- Attempts, failure causes, the bed as its own fact, and the job states of
+-- personalised products (pending while an order is written in batches,
+-- rendering, needs_review).
+--
+-- SQLite cannot change a CHECK constraint in place: the jobs table is
+-- rebuilt (new table, copy, drop, rename). No table references jobs yet
+-- (attempts is created after), so dropping it breaks no foreign key; the
+-- checks are deferred to the commit all the same.
+PRAGMA defer_foreign_keys = ON;
+CREATE TABLE jobs_new (
+    id                   TEXT PRIMARY KEY,
+    file_id              TEXT NOT NULL REFERENCES files (id),
+    order_id             TEXT REFERENCES orders (id),
+    order_item_id        TEXT REFERENCES order_items (id),
+    unit_index           BIGINT NOT NULL DEFAULT 0 CHECK (unit_index >= 0),
+    personalisation_json TEXT,
+    state                TEXT NOT NULL CHECK (state IN
+                         ('pending', 'rendering', 'needs_review', 'queued', 'held',
+                          'assigned', 'printing', 'paused',
+                          'completed', 'failed', 'cancelled')),
+    priority             BIGINT NOT NULL DEFAULT 0,
+    due_at               BIGINT,
+    material             TEXT,
+    colour               TEXT,
+    required_tags_json   TEXT NOT NULL,
+    printer              TEXT REFERENCES printers (name),
+    attempts             BIGINT NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    failure_reason       TEXT,
+    last_acked_line      BIGINT NOT NULL DEFAULT 0 CHECK (last_acked_line >= 0),
+    created_at           BIGINT NOT NULL,
+    started_at           BIGINT,
+    finished_at          BIGINT,
+    owner_key_id         TEXT REFERENCES api_keys (id),
+    failure_cause        TEXT,
+    -- an active job is on a printer; a waiting job is on none
+    CHECK (state NOT IN ('assigned', 'printing', 'paused') OR printer IS NOT NULL),
+    CHECK (state NOT IN ('pending', 'rendering', 'needs_review', 'queued', 'held')
+           OR printer IS NULL)
+);
+INSERT INTO jobs_new (id, file_id, order_id, order_item_id, unit_index, personalisation_json,
+    state, priority, due_at, material, colour, required_tags_json, printer, attempts,
+    failure_reason, last_acked_line, created_at, started_at, finished_at, owner_key_id)
+SELECT id, file_id, order_id, order_item_id, unit_index, personalisation_json,
+    state, priority, due_at, material, colour, required_tags_json, printer, attempts,
+    failure_reason, last_acked_line, created_at, started_at, finished_at, owner_key_id
+FROM jobs;
+DROP TABLE jobs;
+ALTER TABLE jobs_new RENAME TO jobs;
+CREATE UNIQUE INDEX jobs_one_active_per_printer ON jobs (printer)
+    WHERE state IN ('assigned', 'printing', 'paused');
+CREATE INDEX jobs_by_state ON jobs (state, priority);
+CREATE INDEX jobs_by_order ON jobs (order_id);
+CREATE INDEX jobs_by_finished ON jobs (finished_at);
+CREATE INDEX jobs_by_state_id ON jobs (state, id);
+
+-- Attempts: one row per time a job was given to a printer, with how it
+-- ended. Jobs keep their current state; the history lives here.
+CREATE TABLE attempts (
+    id               TEXT PRIMARY KEY,
+    job_id           TEXT NOT NULL REFERENCES jobs (id),
+    printer          TEXT NOT NULL REFERENCES printers (name),
+    started_at       BIGINT NOT NULL,
+    ended_at         BIGINT,
+    outcome          TEXT CHECK (outcome IN ('completed', 'failed')),
+    cause            TEXT,
+    reason           TEXT,
+    last_acked_line  BIGINT NOT NULL DEFAULT 0 CHECK (last_acked_line >= 0),
+    line_count       BIGINT,
+    CHECK ((ended_at IS NULL) = (outcome IS NULL)),
+    CHECK (outcome IS NULL OR outcome = 'completed' OR cause IS NOT NULL)
+);
+CREATE INDEX attempts_by_job ON attempts (job_id, started_at);
+CREATE INDEX attempts_by_ended ON attempts (ended_at);
+-- At most one open attempt per printer and per job.
+CREATE UNIQUE INDEX attempts_one_open_per_printer ON attempts (printer) WHERE ended_at IS NULL;
+CREATE UNIQUE INDEX attempts_one_open_per_job ON attempts (job_id) WHERE ended_at IS NULL;
+
+-- A print on the bed is a fact of its own: a printer in error may hold one.
+ALTER TABLE printers ADD COLUMN bed_full_since BIGINT;
+UPDATE printers SET bed_full_since = updated_at WHERE state = 'awaiting_clear';
+
+-- Lines of G-code in the file, for attempts' progress.
+ALTER TABLE files ADD COLUMN line_count BIGINT;
+

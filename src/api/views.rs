@@ -1,0 +1,125 @@
+//! What the API answers with: its own view types, mapped from store
+//! records, so the database's shape never leaks into the API's contract.
+
+use crate::domain::FailureCause;
+use crate::store::{AttemptRecord, JobRecord, JobState};
+use serde::Serialize;
+use serde_json::Value;
+
+/// A job as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobView {
+    /// Id.
+    pub id: String,
+    /// File printed.
+    pub file_id: String,
+    /// Order it belongs to.
+    pub order_id: Option<String>,
+    /// Order line it belongs to.
+    pub order_item_id: Option<String>,
+    /// 0-based unit number within its order line or request.
+    pub unit_index: i64,
+    /// The unit's personalisation.
+    pub personalisation: Option<Value>,
+    /// Lifecycle state.
+    pub state: JobState,
+    /// Higher runs first.
+    pub priority: i64,
+    /// Deadline, unix ms.
+    pub due_at: Option<i64>,
+    /// Required material.
+    pub material: Option<String>,
+    /// Required colour.
+    pub colour: Option<String>,
+    /// Printer tags required.
+    pub required_tags: Vec<String>,
+    /// Printer it is (or was last) on.
+    pub printer: Option<String>,
+    /// Printer-caused failures so far (the requeue limit caps these).
+    pub printer_faults: i64,
+    /// Cause of the last failure (`printer.thermal`, `job.line_rejected`, …).
+    pub failure_cause: Option<FailureCause>,
+    /// The last failure in its own words.
+    pub failure_reason: Option<String>,
+    /// Last source line the printer acknowledged in the current attempt.
+    pub last_acked_line: i64,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms the current attempt started.
+    pub started_at: Option<i64>,
+    /// Unix ms it reached a final state.
+    pub finished_at: Option<i64>,
+    /// Key that submitted it.
+    pub owner_key_id: Option<String>,
+    /// Every attempt, oldest first (in single-job answers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<Vec<AttemptView>>,
+}
+
+impl From<JobRecord> for JobView {
+    fn from(job: JobRecord) -> JobView {
+        JobView {
+            id: job.id,
+            file_id: job.file_id,
+            order_id: job.order_id,
+            order_item_id: job.order_item_id,
+            unit_index: job.unit_index,
+            personalisation: job.personalisation,
+            state: job.state,
+            priority: job.priority,
+            due_at: job.due_at,
+            material: job.material,
+            colour: job.colour,
+            required_tags: job.required_tags,
+            printer: job.printer,
+            printer_faults: job.printer_faults,
+            failure_cause: job.failure_cause,
+            failure_reason: job.failure_reason,
+            last_acked_line: job.last_acked_line,
+            created_at: job.created_at,
+            started_at: job.started_at,
+            finished_at: job.finished_at,
+            owner_key_id: job.owner_key_id,
+            attempts: None,
+        }
+    }
+}
+
+/// One time a job was given to a printer.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttemptView {
+    /// Id.
+    pub id: String,
+    /// The printer.
+    pub printer: String,
+    /// Unix ms.
+    pub started_at: i64,
+    /// Unix ms, once over.
+    pub ended_at: Option<i64>,
+    /// `completed` or `failed`, once over.
+    pub outcome: Option<String>,
+    /// Why it failed.
+    pub cause: Option<FailureCause>,
+    /// In the failure's own words.
+    pub reason: Option<String>,
+    /// Last source line the printer acknowledged.
+    pub last_acked_line: i64,
+    /// Lines in the file, when known.
+    pub line_count: Option<i64>,
+}
+
+impl From<AttemptRecord> for AttemptView {
+    fn from(a: AttemptRecord) -> AttemptView {
+        AttemptView {
+            id: a.id,
+            printer: a.printer,
+            started_at: a.started_at,
+            ended_at: a.ended_at,
+            outcome: a.outcome,
+            cause: a.cause,
+            reason: a.reason,
+            last_acked_line: a.last_acked_line,
+            line_count: a.line_count,
+        }
+    }
+}

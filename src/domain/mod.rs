@@ -1,0 +1,17 @@
+//! The farm's rules as pure functions: no I/O, no clock (times are passed
+//! in). The store, the printer supervisors and the API call them; tests
+//! exercise every rule without a database or a port.
+//!
+//! - [`failure`]: failure causes, blame and the requeue policy;
+//! - [`lifecycle`]: one printer's farm lifecycle as a state machine;
+//! - [`order_status`]: an order's status from its units;
+//! - [`recovery`]: what a restart means for interrupted jobs.
+
+pub mod failure;
+pub mod lifecycle;
+pub mod order_status;
+pub mod recovery;
+
+pub use failure::{after_failure, AfterFailure, Blame, FailureCause, FailurePolicy, PastFailure};
+pub use lifecycle::{Action, Attempt, AttemptEnd, Effect, Lifecycle, Link, Phase, Refused};
+pub use order_status::{order_status, OrderStatus, UnitCounts};
