@@ -406,8 +406,11 @@ fn sample_file() -> NewFile {
             estimated_time_s: Some(720.0),
             filament_mm: Some(2000.0),
             violations: json!([]),
+            longest_line_bytes: Some(48),
         },
         line_count: Some(40_000),
+        first_extrusion_line: Some(30),
+        owner_key_id: None,
     }
 }
 

@@ -100,6 +100,7 @@ fn printer(rng: &mut StdRng, index: usize) -> PrinterCaps {
         tags,
         max_hotend_temp: if rng.gen_bool(0.8) { 300.0 } else { 260.0 },
         max_bed_temp: 120.0,
+        max_command_bytes: 96,
     }
 }
 
@@ -144,6 +145,7 @@ fn needs(rng: &mut StdRng) -> JobNeeds {
         max_bed_temp: Some(bed),
         nozzle_diameter: Some(if rng.gen_bool(0.92) { 0.4 } else { 0.6 }),
         violations_free: rng.gen_bool(0.98),
+        longest_line: None,
     }
 }
 

@@ -79,6 +79,16 @@ CREATE UNIQUE INDEX attempts_one_open_per_job ON attempts (job_id) WHERE ended_a
 ALTER TABLE printers ADD COLUMN bed_full_since BIGINT;
 UPDATE printers SET bed_full_since = updated_at WHERE state = 'awaiting_clear';
 
--- Lines of G-code in the file, for attempts' progress.
+-- Lines of G-code in the file, for attempts' progress; the longest serial
+-- line it makes, for routing to printers whose command buffer holds it.
 ALTER TABLE files ADD COLUMN line_count BIGINT;
+ALTER TABLE files ADD COLUMN longest_line_bytes BIGINT;
+-- The first line that pushes filament: an attempt that ends before it
+-- leaves the bed clear.
+ALTER TABLE files ADD COLUMN first_extrusion_line BIGINT;
+
+-- Who uploaded a file: a shop sees only its own. Equal contents uploaded by
+-- two owners are two rows sharing one stored file.
+ALTER TABLE files ADD COLUMN owner_key_id TEXT REFERENCES api_keys (id);
+CREATE INDEX files_by_owner_sha256 ON files (sha256, owner_key_id);
 

@@ -1,38 +1,80 @@
 //! A JSON body extractor whose rejections are [`ApiError`]s naming the field,
-//! line and column at fault.
+//! line and column at fault. The body must be a JSON object (an array where
+//! an object is expected is refused, not read as a tuple), at most the
+//! router's body limit (1 MiB).
 
 use super::error::ApiError;
-use axum::extract::rejection::JsonRejection;
+use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
+use axum::http::header::CONTENT_TYPE;
 use serde::de::DeserializeOwned;
+use serde_json::error::Category;
 
 /// Like `axum::Json`, but a bad body is a 400 (syntax) or 422 (wrong shape)
-/// with serde's message and the field it names.
+/// with serde's message and the path of the value at fault.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
+
+fn is_json(request: &Request) -> bool {
+    request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| {
+            let mime = mime.trim();
+            mime.eq_ignore_ascii_case("application/json")
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+}
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        if !is_json(&request) {
+            return Err(ApiError::bad_request(
+                "Content-Type",
+                "expected a request with `Content-Type: application/json`",
+            ));
         }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::bad_request("body", "the JSON body is larger than 1 MiB")
+                } else {
+                    ApiError::bad_request("body", rejection.body_text())
+                }
+            })?;
+        parse(&bytes).map(ApiJson)
     }
 }
 
-/// Maps axum's JSON rejection to an [`ApiError`].
-pub fn json_rejection(rejection: JsonRejection) -> ApiError {
-    let message = rejection.body_text();
-    match rejection {
-        JsonRejection::JsonDataError(_) => {
-            let field = field_in_message(&message).unwrap_or_else(|| "body".to_owned());
-            ApiError::unprocessable(&field, message)
-        }
-        JsonRejection::MissingJsonContentType(_) => ApiError::bad_request("Content-Type", message),
-        _ => ApiError::bad_request("body", message),
+/// Parses a JSON object into `T`, naming the path of a value at fault.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        return Err(ApiError::unprocessable("body", "expected a JSON object"));
     }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let message = format!("{path}: {inner}");
+        match inner.classify() {
+            Category::Data => {
+                let field = field_in_message(&message).unwrap_or_else(|| "body".to_owned());
+                ApiError::unprocessable(&field, message)
+            }
+            Category::Syntax | Category::Eof | Category::Io => {
+                ApiError::bad_request("body", format!("not valid JSON: {inner}"))
+            }
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| ApiError::bad_request("body", format!("not valid JSON: {e}")))?;
+    Ok(value)
 }
 
 /// The field a serde message names. axum puts the path of the value at
@@ -43,6 +85,7 @@ pub fn field_in_message(message: &str) -> Option<String> {
         .split_once("target type: ")
         .map_or(message, |(_, rest)| rest);
     let (path, rest) = match detail.split_once(": ") {
+        Some((".", rest)) => (None, rest),
         Some((path, rest)) if !path.is_empty() && !path.contains(' ') => (Some(path), rest),
         _ => (None, detail),
     };

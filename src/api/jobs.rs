@@ -5,6 +5,7 @@ use super::body::{optional_ms, ApiJson, Timestamp};
 use super::error::ApiError;
 use super::feasibility::{ensure_printable, Wanted};
 use super::printers::control_error;
+use super::validate;
 use super::views::{AttemptView, JobView};
 use super::AppState;
 use crate::store::{JobFilter, JobRecord, JobState, NewJob};
@@ -14,8 +15,9 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Most copies one request may create.
-pub const MAX_QUANTITY: u32 = 10_000;
+/// Jobs listed when no `?limit=` is given, and the most one may ask for.
+const LIST_DEFAULT: i64 = 100;
+const LIST_MAX: i64 = 1000;
 
 /// Body of `POST /api/jobs`.
 #[derive(Debug, Deserialize)]
@@ -31,6 +33,24 @@ pub struct CreateJob {
     #[serde(default)]
     tags: Vec<String>,
     personalisation: Option<Value>,
+}
+
+impl CreateJob {
+    /// Bounds on everything the request carries.
+    fn check(&self, max_units: u32) -> Result<(), ApiError> {
+        if self.quantity == 0 || self.quantity > max_units {
+            let message = format!("must be 1 to {max_units} (max_units_per_order)");
+            return Err(ApiError::unprocessable("quantity", message));
+        }
+        validate::text("file_id", &self.file_id)?;
+        validate::optional_text("material", self.material.as_deref())?;
+        validate::optional_text("colour", self.colour.as_deref())?;
+        validate::tags("tags", &self.tags)?;
+        if let Some(value) = &self.personalisation {
+            validate::personalisation("personalisation", value)?;
+        }
+        Ok(())
+    }
 }
 
 /// Body of `POST /api/jobs/{id}/priority`.
@@ -53,16 +73,9 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateJob>,
 ) -> Result<(StatusCode, Json<CreatedJobs>), ApiError> {
     caller.require(SUBMIT_ROLES)?;
-    if body.quantity > MAX_QUANTITY {
-        let message = format!("at most {MAX_QUANTITY} copies per request");
-        return Err(ApiError::unprocessable("quantity", message));
-    }
+    body.check(state.config.farm.max_units_per_order)?;
     let due_at = optional_ms(body.due_at.as_ref(), "due_at")?;
-    let file = state
-        .store
-        .get_file(&body.file_id)
-        .await
-        .map_err(|e| ApiError::from_store(e, "file_id"))?;
+    let file = super::files::usable_file(&state, &caller, &body.file_id, "file_id").await?;
     let wanted = Wanted {
         material: body.material.as_deref(),
         colour: body.colour.as_deref(),
@@ -120,7 +133,7 @@ pub async fn list(
             .find(|(name, _)| name == "order_id")
             .map(|(_, v)| v.clone()),
         owner_key_id: caller.owner_filter(),
-        limit: None,
+        limit: Some(validate::limit(&query, LIST_DEFAULT, LIST_MAX)?),
     };
     let jobs = state.store.list_jobs(&filter).await?;
     Ok(Json(jobs.into_iter().map(JobView::from).collect()))

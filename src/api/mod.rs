@@ -19,8 +19,10 @@ mod metrics;
 mod orders;
 mod printers;
 pub mod profiles;
+pub mod server;
 mod stats;
-mod upload;
+pub mod upload;
+pub mod validate;
 pub mod views;
 
 pub use auth::Caller;
@@ -56,6 +58,9 @@ pub struct AppState {
     pub data_dir: PathBuf,
 }
 
+/// Largest JSON body accepted.
+pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
+
 /// The API's routes over `state`.
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
@@ -77,7 +82,7 @@ pub fn router(state: AppState) -> Router {
         .route("/stats", get(stats::get))
         .route("/events", get(events::stream));
     Router::new()
-        .nest("/api", api)
+        .nest("/api", api.layer(DefaultBodyLimit::max(JSON_BODY_LIMIT)))
         .route("/metrics", get(metrics::get))
         .fallback(no_route)
         .layer(TraceLayer::new_for_http())
@@ -89,14 +94,18 @@ async fn no_route(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found("path", format!("no such endpoint: {}", uri.path()))
 }
 
-/// Serves the API on `listener` until `shutdown` completes.
+/// Serves the API on `listener` until `shutdown` completes, with the
+/// configuration's connection limit and the server's timeouts.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
+    let limits = server::ServerLimits {
+        max_connections: state.config.farm.max_connections as usize,
+        header_read_timeout: server::HEADER_READ_TIMEOUT,
+    };
+    server::run(listener, router(state), limits, shutdown)
         .await
         .context("serving the HTTP API")
 }

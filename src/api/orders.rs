@@ -4,19 +4,20 @@ use super::auth::{Caller, ORDER_ROLES};
 use super::body::{optional_ms, ApiJson, Timestamp};
 use super::error::ApiError;
 use super::feasibility::{ensure_printable, Wanted};
-use super::jobs::MAX_QUANTITY;
+use super::validate;
 use super::AppState;
 use crate::domain::{order_status, OrderStatus, UnitCounts};
 use crate::store::{ItemSource, NewOrder, NewOrderItem};
 use crate::store::{JobFilter, JobRecord, OrderRecord};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Most orders one listing returns.
-const LIST_LIMIT: i64 = 200;
+/// Orders listed when no `?limit=` is given, and the most one may ask for.
+const LIST_DEFAULT: i64 = 100;
+const LIST_MAX: i64 = 500;
 
 /// Body of `POST /api/orders`.
 #[derive(Debug, Deserialize)]
@@ -40,6 +41,55 @@ pub struct CreateOrderItem {
     personalisation: Option<Value>,
     material: Option<String>,
     colour: Option<String>,
+}
+
+impl CreateOrder {
+    /// Bounds on everything the request carries, before anything is read.
+    fn check(&self, max_units: u32) -> Result<(), ApiError> {
+        validate::text("external_id", &self.external_id)?;
+        validate::text("customer_ref", &self.customer_ref)?;
+        if self.items.is_empty() {
+            return Err(ApiError::unprocessable(
+                "items",
+                "an order needs at least one item",
+            ));
+        }
+        if self.items.len() > validate::MAX_ITEMS {
+            let message = format!("at most {} items per order", validate::MAX_ITEMS);
+            return Err(ApiError::unprocessable("items", message));
+        }
+        let units: u64 = self.items.iter().map(|i| u64::from(i.quantity)).sum();
+        if units > u64::from(max_units) {
+            let message = format!(
+                "the order asks for {units} units; at most {max_units} per order (max_units_per_order)"
+            );
+            return Err(ApiError::unprocessable("items", message));
+        }
+        for (index, item) in self.items.iter().enumerate() {
+            item.check(&format!("items[{index}]."))?;
+        }
+        Ok(())
+    }
+}
+
+impl CreateOrderItem {
+    fn check(&self, prefix: &str) -> Result<(), ApiError> {
+        let field = |name: &str| format!("{prefix}{name}");
+        if self.quantity == 0 {
+            return Err(ApiError::unprocessable(
+                &field("quantity"),
+                "must be at least 1",
+            ));
+        }
+        validate::optional_text(&field("file_id"), self.file_id.as_deref())?;
+        validate::optional_text(&field("sku"), self.sku.as_deref())?;
+        validate::optional_text(&field("material"), self.material.as_deref())?;
+        validate::optional_text(&field("colour"), self.colour.as_deref())?;
+        if let Some(value) = &self.personalisation {
+            validate::personalisation(&field("personalisation"), value)?;
+        }
+        Ok(())
+    }
 }
 
 /// Answer to an order submission.
@@ -118,17 +168,11 @@ async fn order_view(state: &AppState, order: OrderRecord) -> Result<OrderView, A
 /// Checks one item and maps it to the store's type; `index` names it in errors.
 async fn checked_item(
     state: &AppState,
+    caller: &Caller,
     index: usize,
     item: CreateOrderItem,
 ) -> Result<NewOrderItem, ApiError> {
     let prefix = format!("items[{index}].");
-    if item.quantity == 0 || item.quantity > MAX_QUANTITY {
-        let message = format!("must be between 1 and {MAX_QUANTITY}");
-        return Err(ApiError::unprocessable(
-            &format!("{prefix}quantity"),
-            message,
-        ));
-    }
     let (source, file_id, material, colour) = match (item.file_id, item.sku) {
         (Some(file_id), None) => (ItemSource::File(file_id.clone()), file_id, None, None),
         (None, Some(sku)) => {
@@ -154,11 +198,16 @@ async fn checked_item(
             ));
         }
     };
-    let file = state
-        .store
-        .get_file(&file_id)
-        .await
-        .map_err(|e| ApiError::from_store(e, &format!("{prefix}file_id")))?;
+    let file = match &source {
+        ItemSource::File(_) => {
+            super::files::usable_file(state, caller, &file_id, &format!("{prefix}file_id")).await?
+        }
+        ItemSource::Sku(_) => state
+            .store
+            .get_file(&file_id)
+            .await
+            .map_err(|e| ApiError::from_store(e, &format!("{prefix}sku")))?,
+    };
     let material = item.material.or(material);
     let colour = item.colour.or(colour);
     let wanted = Wanted {
@@ -183,16 +232,11 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateOrder>,
 ) -> Result<(StatusCode, Json<CreatedOrderView>), ApiError> {
     caller.require(ORDER_ROLES)?;
-    if body.items.is_empty() {
-        return Err(ApiError::unprocessable(
-            "items",
-            "an order needs at least one item",
-        ));
-    }
+    body.check(state.config.farm.max_units_per_order)?;
     let due_at = optional_ms(body.due_at.as_ref(), "due_at")?;
     let mut items = Vec::with_capacity(body.items.len());
     for (index, item) in body.items.into_iter().enumerate() {
-        items.push(checked_item(&state, index, item).await?);
+        items.push(checked_item(&state, &caller, index, item).await?);
     }
     let new = NewOrder {
         external_id: Some(body.external_id),
@@ -235,13 +279,12 @@ pub async fn get(
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
+    Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Json<Vec<OrderView>>, ApiError> {
     caller.require(ORDER_ROLES)?;
     let owner = caller.owner_filter();
-    let orders = state
-        .store
-        .list_orders(owner.as_deref(), LIST_LIMIT)
-        .await?;
+    let limit = validate::limit(&query, LIST_DEFAULT, LIST_MAX)?;
+    let orders = state.store.list_orders(owner.as_deref(), limit).await?;
     let mut views = Vec::with_capacity(orders.len());
     for order in orders {
         views.push(order_view(&state, order).await?);

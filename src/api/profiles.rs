@@ -17,17 +17,21 @@ pub fn violations_by_printer(
         .collect()
 }
 
-/// The violations stored with a file: forbidden commands on any printer.
+/// The violations stored with a file: forbidden commands on any printer, and
+/// an analysis that could not finish.
 ///
-/// Build volume, temperatures, tools and nozzle are routed per printer by the
-/// scheduler from the file keys; forbidden commands are not, so a file that
-/// some printer forbids is kept from every printer.
+/// Build volume, temperatures, tools, nozzle and line length are routed per
+/// printer by the scheduler from the file keys; forbidden commands are not,
+/// so a file that some printer forbids is kept from every printer, and a
+/// file whose motion is unknown is kept from all.
 pub fn stored_violations(by_printer: &BTreeMap<String, Vec<Violation>>) -> Vec<Violation> {
     let mut out: Vec<Violation> = Vec::new();
-    let forbidden = by_printer
-        .values()
-        .flatten()
-        .filter(|v| v.kind == ViolationKind::ForbiddenCommand);
+    let forbidden = by_printer.values().flatten().filter(|v| {
+        matches!(
+            v.kind,
+            ViolationKind::ForbiddenCommand | ViolationKind::AnalysisFailed
+        )
+    });
     for violation in forbidden {
         if !out.iter().any(|v| v.line == violation.line) {
             out.push(violation.clone());
@@ -57,12 +61,8 @@ pub fn file_keys(analysis: &Analysis, violations: &[Violation]) -> FileKeys {
         estimated_time_s: Some(analysis.estimated_time_s),
         filament_mm: Some(analysis.total_filament_mm()),
         violations: serde_json::to_value(violations).unwrap_or_default(),
+        longest_line_bytes: analysis.longest_serial_line().map(i64::from),
     }
-}
-
-/// True when the analysis found something a printer would execute.
-pub fn has_gcode(analysis: &Analysis) -> bool {
-    !analysis.commands.is_empty()
 }
 
 #[cfg(test)]
@@ -118,5 +118,33 @@ mod tests {
             .values()
             .all(|v| v[0].kind == ViolationKind::OutOfBounds));
         assert!(stored_violations(&by_printer).is_empty());
+    }
+
+    #[test]
+    fn a_file_whose_motion_analysis_failed_is_refused_everywhere() {
+        let analysis = Analysis {
+            command_lines: 10,
+            motion_error: Some("the motion planner failed: boom".into()),
+            ..Analysis::default()
+        };
+        let config = demo_config();
+        let by_printer = violations_by_printer(&analysis, &config);
+        let stored = stored_violations(&by_printer);
+        assert_eq!(stored.len(), 1, "{stored:?}");
+        assert_eq!(stored[0].kind, ViolationKind::AnalysisFailed);
+        let keys = file_keys(&analysis, &stored);
+        let needs = crate::scheduler::JobNeeds::for_file(&keys, None, None, Vec::new());
+        let printers: Vec<_> = config
+            .printers
+            .iter()
+            .map(|p| {
+                crate::scheduler::PrinterCaps::from_profile(
+                    p,
+                    crate::scheduler::Availability::Idle,
+                    None,
+                )
+            })
+            .collect();
+        assert!(crate::scheduler::can_any_print(&needs, &printers).is_err());
     }
 }

@@ -62,6 +62,28 @@ fn multipart_error(error: MultipartError, limit_mb: u64) -> ApiError {
     )
 }
 
+/// Prefix of the temporary files uploads are streamed into.
+const TEMP_PREFIX: &str = ".upload-";
+
+/// Removes temporary files of uploads a crash cut off (only this process
+/// writes them, and it is starting). Returns how many were removed.
+pub fn remove_orphans(dir: &Path) -> std::io::Result<usize> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// Streams the `file` field of `multipart` into `dir`, at most `limit_mb` MiB.
 pub async fn receive(
     mut multipart: Multipart,
@@ -93,7 +115,7 @@ async fn write_field(
         .await
         .map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
     let temp = TempFile {
-        path: dir.join(format!(".upload-{}", crate::store::new_id())),
+        path: dir.join(format!("{TEMP_PREFIX}{}", crate::store::new_id())),
         keep: false,
     };
     let mut out = tokio::fs::File::create(temp.path())

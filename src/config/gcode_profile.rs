@@ -17,6 +17,7 @@ impl PrinterProfile {
             extruders: self.extruders,
             nozzle_diameter: Some(self.nozzle_diameter),
             forbidden_commands: self.forbidden_commands.clone(),
+            max_command_bytes: self.max_command_bytes,
         }
     }
 

@@ -19,6 +19,10 @@ pub struct FarmSettings {
     pub max_upload_mb: u64,
     /// Printer-caused failures of one job before it is failed for good.
     pub requeue_limit: u32,
+    /// Most units (jobs) one order may ask for.
+    pub max_units_per_order: u32,
+    /// Most HTTP connections served at once; more wait to be accepted.
+    pub max_connections: u32,
 }
 
 /// How a printer is reached.
@@ -49,6 +53,9 @@ pub struct SimSettings {
     pub disconnect_after_lines: Option<u64>,
     /// Fault injection: thermal runaway after this many printer seconds.
     pub thermal_runaway_after_s: Option<f64>,
+    /// The virtual firmware's `MAX_CMD_SIZE`, when it differs from the
+    /// printer's `max_command_bytes` (to rehearse a profile that is wrong).
+    pub max_command_size: Option<u32>,
 }
 
 /// Serial flow-control strategy.
@@ -133,6 +140,10 @@ pub struct PrinterProfile {
     pub flow: FlowMode,
     /// Firmware receive buffer in bytes.
     pub rx_buffer: u32,
+    /// The firmware's longest command line plus one (Marlin's
+    /// `MAX_CMD_SIZE`, 96 by default): a serial line (`N…` and `*…`
+    /// included) must be shorter.
+    pub max_command_bytes: u32,
     /// Latency timer to set on a USB-serial adapter that has one (FTDI), ms;
     /// 0 leaves it as it is.
     pub adapter_latency_ms: u32,

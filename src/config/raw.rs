@@ -23,6 +23,8 @@ pub(super) struct RawFarm {
     pub data_dir: Option<String>,
     pub max_upload_mb: Option<i64>,
     pub requeue_limit: Option<i64>,
+    pub max_units_per_order: Option<i64>,
+    pub max_connections: Option<i64>,
 }
 
 /// One `[[printer]]` table.
@@ -35,6 +37,7 @@ pub(super) struct RawPrinter {
     pub baud: Option<i64>,
     pub flow: Option<String>,
     pub rx_buffer: Option<i64>,
+    pub max_command_bytes: Option<i64>,
     pub adapter_latency_ms: Option<i64>,
     pub build_volume: Option<Vec<f64>>,
     pub min_position: Option<Vec<f64>>,
@@ -67,6 +70,7 @@ pub(super) struct RawSim {
     pub advanced_ok: bool,
     pub disconnect_after_lines: Option<u64>,
     pub thermal_runaway_after_s: Option<f64>,
+    pub max_command_size: Option<i64>,
 }
 
 /// One entry of `materials = [...]`.

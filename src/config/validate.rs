@@ -64,12 +64,18 @@ pub(super) fn farm(raw: RawFarm, file: &str) -> Result<FarmSettings, ConfigError
         .ok_or_else(|| farm_err(file, "max_upload_mb", "must be a positive integer"))?;
     let requeue_limit = positive_int(raw.requeue_limit.unwrap_or(3))
         .ok_or_else(|| farm_err(file, "requeue_limit", "must be a positive integer"))?;
+    let max_units_per_order = positive_int(raw.max_units_per_order.unwrap_or(1000))
+        .ok_or_else(|| farm_err(file, "max_units_per_order", "must be a positive integer"))?;
+    let max_connections = positive_int(raw.max_connections.unwrap_or(512))
+        .ok_or_else(|| farm_err(file, "max_connections", "must be a positive integer"))?;
     Ok(FarmSettings {
         database_url,
         listen,
         data_dir,
         max_upload_mb,
         requeue_limit,
+        max_units_per_order,
+        max_connections,
     })
 }
 
@@ -108,6 +114,8 @@ pub(super) fn printer(raw: RawPrinter, site: &Site<'_>) -> Result<PrinterProfile
     })?;
     let rx_buffer = positive_int(raw.rx_buffer.unwrap_or(128))
         .ok_or_else(|| site.err("rx_buffer", "must be a positive integer"))?;
+    let max_command_bytes = command_size(raw.max_command_bytes, "max_command_bytes", site)?
+        .unwrap_or(DEFAULT_MAX_COMMAND_BYTES);
     let adapter_latency_ms = match raw.adapter_latency_ms.unwrap_or(1) {
         ms @ 0..=255 => ms as u32,
         _ => {
@@ -147,6 +155,7 @@ pub(super) fn printer(raw: RawPrinter, site: &Site<'_>) -> Result<PrinterProfile
         baud,
         flow,
         rx_buffer,
+        max_command_bytes,
         adapter_latency_ms,
         build_volume,
         min_position,
@@ -202,7 +211,24 @@ fn sim_settings(raw: RawSim, site: &Site<'_>) -> Result<SimSettings, ConfigError
         advanced_ok: raw.advanced_ok,
         disconnect_after_lines: raw.disconnect_after_lines,
         thermal_runaway_after_s: raw.thermal_runaway_after_s,
+        max_command_size: command_size(raw.max_command_size, "sim.max_command_size", site)?,
     })
+}
+
+/// Marlin's `MAX_CMD_SIZE`.
+pub const DEFAULT_MAX_COMMAND_BYTES: u32 = 96;
+
+/// A command-buffer size: 32 to 4096 bytes.
+fn command_size(
+    value: Option<i64>,
+    field: &str,
+    site: &Site<'_>,
+) -> Result<Option<u32>, ConfigError> {
+    match value {
+        None => Ok(None),
+        Some(n @ 32..=4096) => Ok(Some(n as u32)),
+        Some(_) => Err(site.err(field, "must be 32 to 4096 bytes")),
+    }
 }
 
 fn temperature(value: Option<f64>, field: &str, site: &Site<'_>) -> Result<f64, ConfigError> {

@@ -99,6 +99,10 @@ pub struct Attempt {
     pub paused: bool,
     /// Last source line the firmware acknowledged.
     pub last_line: u64,
+    /// The file's first line that pushes filament: an attempt that ends
+    /// before the firmware took it leaves the bed clear. `None`: unknown,
+    /// so any started attempt fills the bed.
+    pub first_extrusion_line: Option<u64>,
 }
 
 /// How an attempt ended.
@@ -290,16 +294,19 @@ impl Lifecycle {
             started: false,
             paused: false,
             last_line: 0,
+            first_extrusion_line: None,
         });
         self.saved = Some((Phase::Assigned.stored(), self.bed_full_since));
         Ok(run)
     }
 
-    /// The store gave the job to this printer as `attempt`. No effect: the
-    /// claim itself recorded it.
-    pub fn on_claimed(&mut self, run: i64, attempt: &str) {
+    /// The store gave the job to this printer as `attempt`; the file first
+    /// pushes filament on `first_extrusion_line`. No effect: the claim
+    /// itself recorded it.
+    pub fn on_claimed(&mut self, run: i64, attempt: &str, first_extrusion_line: Option<u64>) {
         if let Some(a) = self.attempt.as_mut().filter(|a| a.run == run) {
             a.attempt = attempt.to_owned();
+            a.first_extrusion_line = first_extrusion_line;
         }
     }
 
@@ -375,7 +382,13 @@ impl Lifecycle {
         let Some(attempt) = self.attempt.take_if(|a| a.run == run) else {
             return effects;
         };
-        if attempt.started && !self.auto_eject {
+        let last_line = last_line
+            .unwrap_or(attempt.last_line)
+            .max(attempt.last_line);
+        let extruded = attempt
+            .first_extrusion_line
+            .is_none_or(|first| last_line >= first);
+        if attempt.started && extruded && !self.auto_eject {
             self.bed_full_since.get_or_insert(now_ms);
         }
         let phase = self.phase();
@@ -383,9 +396,7 @@ impl Lifecycle {
             job: attempt.job,
             attempt: attempt.attempt,
             end,
-            last_line: last_line
-                .unwrap_or(attempt.last_line)
-                .max(attempt.last_line),
+            last_line,
             bed_full_since: self.bed_full_since,
             phase,
         });

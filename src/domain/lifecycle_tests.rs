@@ -13,7 +13,7 @@ fn connected(auto_eject: bool) -> Lifecycle {
 fn printing(auto_eject: bool) -> Lifecycle {
     let mut life = connected(auto_eject);
     let run = life.offer("j1").unwrap();
-    life.on_claimed(run, "a1");
+    life.on_claimed(run, "a1", None);
     life.on_started(run);
     life.on_link(Link::Printing);
     life
@@ -123,7 +123,7 @@ fn an_auto_eject_printer_takes_the_next_job_at_once() {
 fn a_start_the_driver_refused_leaves_the_bed_clear() {
     let mut life = connected(false);
     let run = life.offer("j1").unwrap();
-    life.on_claimed(run, "a1");
+    life.on_claimed(run, "a1", None);
     let effects = life.on_start_failed(run, PrinterUnavailable, "offline".into(), T);
     assert_eq!(
         effects,
@@ -244,4 +244,35 @@ fn a_disconnect_mid_print_keeps_the_attempt_until_the_driver_ends_it() {
 fn reset_is_refused_while_a_job_is_on_the_printer() {
     let life = printing(false);
     assert!(life.may(Action::Reset).is_err());
+}
+
+#[test]
+fn an_attempt_that_ends_before_the_first_extrusion_leaves_the_bed_clear() {
+    let mut life = connected(false);
+    let run = life.offer("j1").unwrap();
+    life.on_claimed(run, "a1", Some(40));
+    life.on_started(run);
+    life.on_link(Link::Printing);
+    life.on_progress(run, 12, T);
+    life.on_link(Link::Ready);
+    let end = failed(JobLineRejected, "line 13 rejected");
+    assert_eq!(
+        life.on_ended(run, end.clone(), 12, T),
+        [ended(end, 12, None, Phase::Idle), Effect::WakeScheduler]
+    );
+    // Once the file has pushed filament, the bed holds plastic.
+    let run = life.offer("j1").unwrap();
+    life.on_claimed(run, "a1", Some(40));
+    life.on_started(run);
+    let effects = life.on_ended(run, failed(PrinterReset, "reset"), 40, T);
+    assert!(
+        matches!(
+            &effects[..],
+            [Effect::EndAttempt {
+                bed_full_since: Some(_),
+                ..
+            }]
+        ),
+        "{effects:?}"
+    );
 }

@@ -3,11 +3,13 @@
 //! exercise every rule without a database or a port.
 //!
 //! - [`failure`]: failure causes, blame and the requeue policy;
+//! - [`gates`]: whether an upload is G-code at all;
 //! - [`lifecycle`]: one printer's farm lifecycle as a state machine;
 //! - [`order_status`]: an order's status from its units;
 //! - [`recovery`]: what a restart means for interrupted jobs.
 
 pub mod failure;
+pub mod gates;
 pub mod lifecycle;
 pub mod order_status;
 pub mod recovery;

@@ -95,6 +95,9 @@ fn start_sim(
         advanced_ok: settings.advanced_ok,
         ..FirmwareConfig::default()
     };
+    firmware.max_command_size = settings
+        .max_command_size
+        .unwrap_or(profile.max_command_bytes) as usize;
     firmware.faults.disconnect_after_lines = settings.disconnect_after_lines;
     firmware.faults.thermal_runaway_at = settings
         .thermal_runaway_after_s

@@ -24,6 +24,12 @@ pub struct Service {
 impl Service {
     /// Starts the farm on `store` and prepares the API state.
     pub async fn start(config: &Config, store: Store) -> anyhow::Result<Service> {
+        let uploads = config.farm.data_dir.join("uploads");
+        match api::upload::remove_orphans(&uploads) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("removed {n} temporary file(s) of uploads cut off by a crash"),
+            Err(e) => tracing::warn!("cleaning {}: {e}", uploads.display()),
+        }
         let farm = Farm::start(config, store.clone()).await?;
         let (events, _) = tokio::sync::broadcast::channel(1024);
         let relay = tokio::spawn(api::relay_store_events(

@@ -103,6 +103,29 @@ pub struct NozzleHint {
     pub line: u64,
 }
 
+/// The longest command of a file as the host sends it (comment and line
+/// number dropped, words in canonical form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandLength {
+    /// Source line.
+    pub line: u64,
+    /// Bytes of the command.
+    pub bytes: u32,
+}
+
+impl CommandLength {
+    /// Bytes of the serial line that carries this command in a file of
+    /// `command_lines` commands: `N<number> <command>*<checksum>`. The line
+    /// number is bounded by the file's commands plus room for scripts and
+    /// the handshake; the checksum has at most three digits.
+    pub fn serial_bytes(&self, command_lines: u64) -> u32 {
+        let highest = command_lines.saturating_add(10_000);
+        let digits = highest.checked_ilog10().unwrap_or(0) + 1;
+        // "N" + number + " " + command + "*" + checksum
+        self.bytes.saturating_add(digits + 2 + 1 + 3)
+    }
+}
+
 /// Everything the analysis learns about one file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Analysis {
@@ -170,9 +193,29 @@ pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
     /// Total number of problems, including those not kept.
     pub diagnostics_total: u64,
+    /// Lines that carry a command.
+    #[serde(default)]
+    pub command_lines: u64,
+    /// The longest command as sent to a printer.
+    #[serde(default)]
+    pub longest_command: Option<CommandLength>,
+    /// The first line that pushes filament: until the printer has run it,
+    /// nothing is on the bed.
+    #[serde(default)]
+    pub first_extrusion_line: Option<u64>,
+    /// Why the motion planner failed, when it did: times, extents and
+    /// filament are then missing, and the file must not be printed.
+    #[serde(default)]
+    pub motion_error: Option<String>,
 }
 
 impl Analysis {
+    /// The longest serial line a printer would receive for this file.
+    pub fn longest_serial_line(&self) -> Option<u32> {
+        self.longest_command
+            .map(|c| c.serial_bytes(self.command_lines))
+    }
+
     /// Total filament over all tools, mm.
     pub fn total_filament_mm(&self) -> f64 {
         self.filament_mm.iter().sum()

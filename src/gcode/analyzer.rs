@@ -1,7 +1,7 @@
 //! The analyser: streams lines through the parser, the interpreter and the
 //! planner, and gathers an [`Analysis`].
 
-use super::analysis::{Analysis, Diagnostic, NozzleHint};
+use super::analysis::{Analysis, CommandLength, Diagnostic, NozzleHint};
 use super::interp::{Action, Flavor, Interpreter};
 use super::limits::{LimitOverrides, MachineLimits};
 use super::line::{Code, Line};
@@ -11,6 +11,10 @@ use super::plan_worker::{MoveOp, PlanOp, PlanWorker};
 use super::prescan::SlicerSettings;
 use super::tracking::CommandCounter;
 use super::tracking::Heat;
+
+/// Commands that may be this long as sent are measured exactly; shorter ones
+/// are far from any firmware's limit (Marlin's 96 bytes, framing included).
+const EXACT_FROM: u32 = 64;
 
 /// Diagnostics kept in full; the rest are only counted.
 const MAX_DIAGNOSTICS: usize = 200;
@@ -82,6 +86,40 @@ impl Analyzer {
 
     /// Reads one line (without its terminator).
     pub fn feed(&mut self, number: u64, bytes: &[u8], truncated: bool) {
+        self.feed_line(number, bytes, truncated);
+    }
+
+    /// Notes the length of the command a host would send for this line.
+    fn track_command_length(&mut self, number: u64, bytes: &[u8], line: &Line<'_>) {
+        self.out.command_lines += 1;
+        let raw = memchr::memchr(b';', bytes).map_or(bytes, |at| &bytes[..at]);
+        let longest = self.out.longest_command.map_or(0, |c| c.bytes);
+        let raw_len = u32::try_from(raw.trim_ascii().len()).unwrap_or(u32::MAX);
+        // Canonical printing adds at most a separator and a leading zero per
+        // word (`G1X.5` is sent as `G1 X0.5`). Short commands cannot come
+        // near any printer's limit: their raw length is kept as is; longer
+        // ones are printed exactly.
+        let words = u32::try_from(line.words().len()).unwrap_or(u32::MAX);
+        let most = raw_len.saturating_add(2 * words + 2);
+        let bytes = if most < EXACT_FROM {
+            raw_len
+        } else if most <= longest {
+            return;
+        } else {
+            let mut sent = line.clone();
+            sent.comment = None;
+            sent.number = None;
+            u32::try_from(sent.to_string().len()).unwrap_or(u32::MAX)
+        };
+        if bytes > longest {
+            self.out.longest_command = Some(CommandLength {
+                line: number,
+                bytes,
+            });
+        }
+    }
+
+    fn feed_line(&mut self, number: u64, bytes: &[u8], truncated: bool) {
         self.issues.clear();
         let line = parse_line(bytes, &mut self.issues);
         if truncated {
@@ -93,6 +131,9 @@ impl Analyzer {
         }
         self.record_issues(number);
         self.out.lines = number;
+        if !line.is_empty() {
+            self.track_command_length(number, bytes, &line);
+        }
         match line.code {
             Some(code) => self.command(number, code, &line),
             None => {
@@ -251,12 +292,16 @@ impl Analyzer {
 
     /// Ends the pass and returns the analysis.
     pub fn finish(mut self, bytes: u64) -> Analysis {
-        let motion = self.planner.finish();
         let mut out = std::mem::take(&mut self.out);
+        match self.planner.finish() {
+            Ok(motion) => {
+                out.tools = motion.tools_used();
+                motion.fill(&mut out);
+            }
+            Err(error) => out.motion_error = Some(error),
+        }
         out.bytes = bytes;
         out.dwell_time_s = self.dwell;
-        out.tools = motion.tools_used();
-        motion.fill(&mut out);
         out.estimated_time_s = out.motion_time_s + out.dwell_time_s;
         out.max_feedrate_mm_s = self.max_feedrate;
         (out.temperatures, out.heating_waits) = self.heat.finish();

@@ -28,6 +28,14 @@ pub struct CheckProfile {
     pub nozzle_diameter: Option<f64>,
     /// Commands the printer must never receive, as `M500` or `M862.3`.
     pub forbidden_commands: Vec<String>,
+    /// The firmware's command buffer (`MAX_CMD_SIZE`): every serial line
+    /// must be shorter.
+    #[serde(default = "default_max_command_bytes")]
+    pub max_command_bytes: u32,
+}
+
+fn default_max_command_bytes() -> u32 {
+    96
 }
 
 impl Default for CheckProfile {
@@ -41,6 +49,7 @@ impl Default for CheckProfile {
             extruders: 1,
             nozzle_diameter: None,
             forbidden_commands: DEFAULT_FORBIDDEN.iter().map(|s| s.to_string()).collect(),
+            max_command_bytes: default_max_command_bytes(),
         }
     }
 }
@@ -59,6 +68,12 @@ pub enum ViolationKind {
     NozzleMismatch,
     /// A command the printer must not receive.
     ForbiddenCommand,
+    /// A line longer than the firmware's command buffer: it would be
+    /// rejected again and again.
+    LineTooLong,
+    /// The analysis could not finish (the motion planner failed): nothing
+    /// is known of where the file moves.
+    AnalysisFailed,
 }
 
 /// One rule the file breaks on this printer.
@@ -82,8 +97,38 @@ pub fn check(analysis: &Analysis, profile: &CheckProfile) -> Vec<Violation> {
     tools(analysis, profile, &mut out);
     nozzle(analysis, profile, &mut out);
     forbidden(analysis, profile, &mut out);
+    line_length(analysis, profile, &mut out);
+    if let Some(error) = &analysis.motion_error {
+        out.push(Violation {
+            kind: ViolationKind::AnalysisFailed,
+            line: 0,
+            reason: format!("the file could not be fully analysed ({error}); it is not printed"),
+        });
+    }
     out.sort_by_key(|v| v.line);
     out
+}
+
+/// A serial line the firmware's command buffer cannot hold is cut, fails
+/// its checksum and is asked for again forever.
+fn line_length(a: &Analysis, p: &CheckProfile, out: &mut Vec<Violation>) {
+    let (Some(longest), Some(serial)) = (a.longest_command, a.longest_serial_line()) else {
+        return;
+    };
+    if serial < p.max_command_bytes {
+        return;
+    }
+    out.push(Violation {
+        kind: ViolationKind::LineTooLong,
+        line: longest.line,
+        reason: format!(
+            "the command on line {} is {} bytes, {serial} bytes as a serial line, but the \
+             firmware's command buffer (max_command_bytes) holds {}",
+            longest.line,
+            longest.bytes,
+            p.max_command_bytes - 1
+        ),
+    });
 }
 
 fn bounds(a: &Analysis, p: &CheckProfile, out: &mut Vec<Violation>) {

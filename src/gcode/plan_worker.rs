@@ -77,6 +77,7 @@ pub struct MotionSummary {
     filament: Vec<f64>,
     prime_filament: Vec<f64>,
     started: bool,
+    first_extrusion: Option<u64>,
 }
 
 impl MotionSummary {
@@ -87,6 +88,7 @@ impl MotionSummary {
         out.extrusion_extents = self.extrusion.extents();
         out.extrusion_extent_lines = self.extrusion.lines();
         out.move_extents = self.moves.extents();
+        out.first_extrusion_line = self.first_extrusion;
         self.layers.fill(out, &self.per_layer);
         // Files without layer or feature markers (Slic3r) have no start
         // G-code to set apart: everything they extrude counts.
@@ -160,6 +162,9 @@ impl MotionSummary {
         let de = d[E];
         let xy_moved = d[0] != 0.0 || d[1] != 0.0;
         let xyz_moved = xy_moved || d[2] != 0.0;
+        if de > 0.0 && self.first_extrusion.is_none() {
+            self.first_extrusion = Some(m.line);
+        }
         if de > 0.0 && xy_moved {
             self.deposit(m.tool, de);
         }
@@ -196,10 +201,15 @@ pub struct PlanWorker {
 impl PlanWorker {
     /// Starts the motion thread with these limits.
     pub fn start(limits: MachineLimits) -> Self {
+        Self::spawn(move |rx| run(Planner::new(limits), rx))
+    }
+
+    /// Starts `work` as the motion thread.
+    fn spawn(work: impl FnOnce(Receiver<Vec<PlanOp>>) -> MotionSummary + Send + 'static) -> Self {
         let (tx, rx) = sync_channel(IN_FLIGHT);
         let thread = std::thread::Builder::new()
             .name("gcode-motion".into())
-            .spawn(move || run(Planner::new(limits), rx))
+            .spawn(move || work(rx))
             .ok();
         PlanWorker {
             batch: Vec::with_capacity(BATCH),
@@ -224,16 +234,24 @@ impl PlanWorker {
         }
     }
 
-    /// Ends the stream and returns what the motion thread learned. If the
-    /// thread could not run (it never started or panicked), it is empty.
-    pub fn finish(&mut self) -> MotionSummary {
+    /// Ends the stream and returns what the motion thread learned, or why
+    /// it could not (it never started, or it panicked).
+    pub fn finish(&mut self) -> Result<MotionSummary, String> {
         self.batch.push(PlanOp::Flush);
         self.ship();
         self.tx = None;
-        self.thread
+        let thread = self
+            .thread
             .take()
-            .and_then(|t| t.join().ok())
-            .unwrap_or_default()
+            .ok_or_else(|| "the motion thread could not be started".to_owned())?;
+        thread.join().map_err(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            format!("the motion planner failed: {what}")
+        })
     }
 }
 
@@ -273,5 +291,21 @@ fn apply(planner: &mut Planner, s: &mut MotionSummary, op: PlanOp) {
         }
         PlanOp::LayerZ(z) => s.layers.marker_z(z),
         PlanOp::Started => s.started = true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MotionSummary, PlanOp, PlanWorker};
+
+    #[test]
+    fn a_panicking_motion_thread_is_reported_not_swallowed() {
+        let mut worker = PlanWorker::spawn(|rx| -> MotionSummary {
+            let _first = rx.recv();
+            panic!("planner invariant broken");
+        });
+        worker.send(PlanOp::Flush);
+        let error = worker.finish().expect_err("the panic must surface");
+        assert!(error.contains("planner invariant broken"), "{error}");
     }
 }

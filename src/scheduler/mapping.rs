@@ -33,6 +33,7 @@ impl PrinterCaps {
             tags: profile.tags.clone(),
             max_hotend_temp: profile.max_hotend_temp,
             max_bed_temp: profile.max_bed_temp,
+            max_command_bytes: profile.max_command_bytes,
         }
     }
 }
@@ -76,6 +77,7 @@ impl JobNeeds {
             max_bed_temp: file.max_bed_temp,
             nozzle_diameter: file.nozzle_diameter,
             violations_free,
+            longest_line: file.longest_line_bytes.and_then(|b| u32::try_from(b).ok()),
         }
     }
 }

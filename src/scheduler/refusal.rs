@@ -50,6 +50,11 @@ pub enum Refusal {
         /// The required tags.
         tags: Vec<String>,
     },
+    /// A serial line is longer than every printer's command buffer.
+    LineTooLong {
+        /// Bytes of the longest serial line.
+        bytes: u32,
+    },
     /// Each need is met somewhere, but no single printer meets them all.
     NoSinglePrinter {
         /// Per printer, what it lacks.
@@ -92,6 +97,10 @@ impl fmt::Display for Refusal {
             Refusal::MissingTags { tags } => {
                 write!(f, "no printer has tags {}", tags.join(", "))
             }
+            Refusal::LineTooLong { bytes } => write!(
+                f,
+                "a {bytes}-byte serial line fits no printer's command buffer (max_command_bytes)"
+            ),
             Refusal::NoSinglePrinter { printers } => {
                 write!(f, "no single printer meets every need:")?;
                 for (name, reasons) in printers {
@@ -125,6 +134,7 @@ fn refusal_for(mismatch: &Mismatch, needs: &JobNeeds) -> Refusal {
         Mismatch::MissingTags { .. } => Refusal::MissingTags {
             tags: needs.required_tags.clone(),
         },
+        Mismatch::LineTooLong { bytes, .. } => Refusal::LineTooLong { bytes: *bytes },
     }
 }
 

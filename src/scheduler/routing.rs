@@ -60,6 +60,13 @@ pub enum Mismatch {
         /// Tags it lacks.
         tags: Vec<String>,
     },
+    /// A serial line of the file is too long for the firmware's command buffer.
+    LineTooLong {
+        /// Bytes of the longest serial line.
+        bytes: u32,
+        /// The firmware's `MAX_CMD_SIZE`.
+        limit: u32,
+    },
 }
 
 /// Millimetres without a trailing `.0`.
@@ -112,6 +119,10 @@ impl fmt::Display for Mismatch {
                 write!(f, "bed {wanted} °C exceeds its maximum {max} °C")
             }
             Mismatch::MissingTags { tags } => write!(f, "lacks tags {}", tags.join(", ")),
+            Mismatch::LineTooLong { bytes, limit } => write!(
+                f,
+                "a {bytes}-byte serial line does not fit its {limit}-byte command buffer"
+            ),
         }
     }
 }
@@ -209,6 +220,15 @@ pub fn mismatches(needs: &JobNeeds, printer: &PrinterCaps) -> Vec<Mismatch> {
         .collect();
     if !missing.is_empty() {
         out.push(Mismatch::MissingTags { tags: missing });
+    }
+    if let Some(bytes) = needs
+        .longest_line
+        .filter(|b| *b >= printer.max_command_bytes)
+    {
+        out.push(Mismatch::LineTooLong {
+            bytes,
+            limit: printer.max_command_bytes,
+        });
     }
     out
 }

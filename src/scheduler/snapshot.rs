@@ -46,6 +46,8 @@ pub struct JobNeeds {
     pub nozzle_diameter: Option<f64>,
     /// False when the analysis found violations (forbidden commands, …).
     pub violations_free: bool,
+    /// Bytes of the longest serial line the file makes, when known.
+    pub longest_line: Option<u32>,
 }
 
 impl Default for JobNeeds {
@@ -60,6 +62,7 @@ impl Default for JobNeeds {
             max_bed_temp: None,
             nozzle_diameter: None,
             violations_free: true,
+            longest_line: None,
         }
     }
 }
@@ -131,6 +134,8 @@ pub struct PrinterCaps {
     pub max_hotend_temp: f64,
     /// Highest bed temperature allowed, °C.
     pub max_bed_temp: f64,
+    /// The firmware's command buffer, bytes (`MAX_CMD_SIZE`).
+    pub max_command_bytes: u32,
 }
 
 impl PrinterCaps {

@@ -23,6 +23,8 @@ pub struct AttemptStart {
     pub attempt: String,
     /// Path of the job's G-code.
     pub file_path: String,
+    /// The file's first line that pushes filament, when known.
+    pub first_extrusion_line: Option<u64>,
 }
 
 /// The end of an attempt, as the printer's supervisor reports it.
@@ -235,8 +237,8 @@ async fn begin_in(
     printer: &str,
 ) -> Result<Option<AttemptStart>, StoreError> {
     let row = sqlx::query::<Any>(
-        "SELECT j.state, f.path, f.line_count FROM jobs j JOIN files f ON f.id = j.file_id \
-         WHERE j.id = $1",
+        "SELECT j.state, f.path, f.line_count, f.first_extrusion_line FROM jobs j \
+         JOIN files f ON f.id = j.file_id WHERE j.id = $1",
     )
     .bind(job)
     .fetch_optional(&mut *conn)
@@ -284,9 +286,11 @@ async fn begin_in(
     events::append(conn, "claimed", Some(printer), Some(job), payload.clone()).await?;
     events::append(conn, "started", Some(printer), Some(job), payload).await?;
     super::printers::set_state_in(conn, printer, Phase::Printing, None).await?;
+    let first_extrusion: Option<i64> = row.try_get("first_extrusion_line")?;
     Ok(Some(AttemptStart {
         attempt: id,
         file_path: row.try_get("path")?,
+        first_extrusion_line: first_extrusion.and_then(|l| u64::try_from(l).ok()),
     }))
 }
 

@@ -29,9 +29,10 @@ impl Store {
                     "INSERT INTO files (id, sha256, original_name, size_bytes, path, analysis_json, \
                      extents_min_x, extents_min_y, extents_min_z, extents_max_x, extents_max_y, \
                      extents_max_z, tools_used_json, max_hotend_temp, max_bed_temp, nozzle_diameter, \
-                     estimated_time_s, filament_mm, violations_json, created_at, line_count) VALUES \
+                     estimated_time_s, filament_mm, violations_json, created_at, line_count, \
+                     longest_line_bytes, first_extrusion_line, owner_key_id) VALUES \
                      ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-                     $19, $20, $21)",
+                     $19, $20, $21, $22, $23, $24)",
                 )
                 .bind(id)
                 .bind(&file.sha256)
@@ -54,6 +55,9 @@ impl Store {
                 .bind(keys.violations.to_string())
                 .bind(*created_at)
                 .bind(file.line_count)
+                .bind(keys.longest_line_bytes)
+                .bind(file.first_extrusion_line)
+                .bind(&file.owner_key_id)
                 .execute(&mut *conn)
                 .await?;
                 Ok(())
@@ -68,6 +72,9 @@ impl Store {
             path: file.path,
             analysis: file.analysis,
             keys: file.keys,
+            line_count: file.line_count,
+            first_extrusion_line: file.first_extrusion_line,
+            owner_key_id: file.owner_key_id,
             created_at,
         })
     }
@@ -89,6 +96,25 @@ impl Store {
     pub async fn find_file_by_sha256(
         &self,
         sha256: &str,
+        owner_key_id: Option<&str>,
+    ) -> Result<Option<FileRecord>, StoreError> {
+        let row = sqlx::query::<Any>(
+            "SELECT * FROM files f WHERE f.sha256 = $1 AND \
+             (f.owner_key_id = $2 OR (f.owner_key_id IS NULL AND $2 IS NULL)) \
+             ORDER BY f.id DESC LIMIT 1",
+        )
+        .bind(sha256)
+        .bind(owner_key_id)
+        .fetch_optional(&self.read_pool)
+        .await?;
+        row.as_ref().map(rows::file).transpose()
+    }
+
+    /// Any stored file with this content, whoever uploaded it: its analysis
+    /// and stored copy are reused; never shown to another owner.
+    pub async fn any_file_with_sha256(
+        &self,
+        sha256: &str,
     ) -> Result<Option<FileRecord>, StoreError> {
         let row = sqlx::query::<Any>(
             "SELECT * FROM files f WHERE f.sha256 = $1 ORDER BY f.id DESC LIMIT 1",
@@ -99,7 +125,6 @@ impl Store {
         row.as_ref().map(rows::file).transpose()
     }
 
-    /// Files, newest first, at most `limit`.
     pub async fn list_files(&self, limit: i64) -> Result<Vec<FileRecord>, StoreError> {
         sqlx::query::<Any>("SELECT * FROM files f ORDER BY f.id DESC LIMIT $1")
             .bind(limit)

@@ -17,7 +17,8 @@ pub(super) const JOB_COLUMNS: &str = "j.id, j.file_id, j.order_id, j.order_item_
 /// Columns selected for [`FileKeys`], prefixed with `f.`.
 pub(super) const FILE_KEY_COLUMNS: &str = "f.extents_min_x, f.extents_min_y, f.extents_min_z, \
     f.extents_max_x, f.extents_max_y, f.extents_max_z, f.tools_used_json, f.max_hotend_temp, \
-    f.max_bed_temp, f.nozzle_diameter, f.estimated_time_s, f.filament_mm, f.violations_json";
+    f.max_bed_temp, f.nozzle_diameter, f.estimated_time_s, f.filament_mm, f.violations_json, \
+    f.longest_line_bytes";
 
 pub(super) fn parse_json(text: &str, column: &'static str) -> Result<Value, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
@@ -127,6 +128,7 @@ pub(super) fn file_keys(row: &AnyRow) -> Result<FileKeys, StoreError> {
         estimated_time_s: row.try_get("estimated_time_s")?,
         filament_mm: row.try_get("filament_mm")?,
         violations: json(row, "violations_json")?,
+        longest_line_bytes: row.try_get("longest_line_bytes")?,
     })
 }
 
@@ -140,6 +142,9 @@ pub(super) fn file(row: &AnyRow) -> Result<FileRecord, StoreError> {
         path: row.try_get("path")?,
         analysis: json(row, "analysis_json")?,
         keys: file_keys(row)?,
+        line_count: row.try_get("line_count")?,
+        first_extrusion_line: row.try_get("first_extrusion_line")?,
+        owner_key_id: row.try_get("owner_key_id")?,
         created_at: row.try_get("created_at")?,
     })
 }

@@ -26,6 +26,8 @@ pub struct FileKeys {
     pub filament_mm: Option<f64>,
     /// Violations found by the analysis (a JSON array; empty when clean).
     pub violations: Value,
+    /// Bytes of the longest serial line the file makes.
+    pub longest_line_bytes: Option<i64>,
 }
 
 /// A file to record after upload and analysis.
@@ -45,6 +47,10 @@ pub struct NewFile {
     pub keys: FileKeys,
     /// Lines of the file.
     pub line_count: Option<i64>,
+    /// The first line that pushes filament.
+    pub first_extrusion_line: Option<i64>,
+    /// The key that uploaded it (`None`: the farm's own).
+    pub owner_key_id: Option<String>,
 }
 
 /// A stored file.
@@ -64,6 +70,12 @@ pub struct FileRecord {
     pub analysis: Value,
     /// Routing keys.
     pub keys: FileKeys,
+    /// Lines of the file.
+    pub line_count: Option<i64>,
+    /// The first line that pushes filament.
+    pub first_extrusion_line: Option<i64>,
+    /// The key that uploaded it (`None`: the farm's own).
+    pub owner_key_id: Option<String>,
     /// Unix ms.
     pub created_at: i64,
 }

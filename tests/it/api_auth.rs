@@ -46,7 +46,8 @@ async fn missing_and_unknown_keys_are_401_and_both_headers_work() {
 #[tokio::test]
 async fn each_role_may_call_exactly_its_endpoints() {
     let api = start().await;
-    let file = api.upload(&square_gcode(60.0)).await;
+    // The shop's own upload: every role may use it.
+    let file = api.upload_by("shop", &square_gcode(60.0)).await;
     let (ok, forbidden, created) = (StatusCode::OK, StatusCode::FORBIDDEN, StatusCode::CREATED);
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     let order = format!(

@@ -104,7 +104,7 @@ async fn malformed_bodies_name_the_field() {
             "due_at",
         ),
         ("\"text\"", StatusCode::UNPROCESSABLE_ENTITY, "body"),
-        ("[1, 2]", StatusCode::UNPROCESSABLE_ENTITY, "[0]"),
+        ("[1, 2]", StatusCode::UNPROCESSABLE_ENTITY, "body"),
     ];
     for (body, expected, field) in cases {
         let (status, answer) = api.post_raw("operator", "/api/jobs", body).await;

@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 #[tokio::test]
 async fn an_order_of_three_items_becomes_one_job_per_unit() {
     let api = start().await;
-    let tag = api.upload(&square_gcode(60.0)).await;
-    let clip = api.upload(&square_gcode(80.0)).await;
+    let tag = api.upload_by("shop", &square_gcode(60.0)).await;
+    let clip = api.upload_by("shop", &square_gcode(80.0)).await;
     let entry = CatalogueEntry {
         sku: "CLIP-1".into(),
         file_id: clip.clone(),
@@ -169,9 +169,9 @@ async fn bad_orders_name_the_item_at_fault() {
 #[tokio::test]
 async fn a_shop_sees_only_its_own_orders_and_jobs() {
     let api = start().await;
-    let file = api.upload(&square_gcode(60.0)).await;
     let mut order_ids = Vec::new();
     for (shop, external) in [("shop", "a-1"), ("shop2", "b-1")] {
+        let file = api.upload_by(shop, &square_gcode(60.0)).await;
         let body = json!({"external_id": external, "customer_ref": "c", "items": [{"file_id": file, "quantity": 2}]});
         let (status, created) = api.post(shop, "/api/orders", &body).await;
         assert_eq!(status, StatusCode::CREATED, "{created}");

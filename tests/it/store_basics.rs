@@ -38,7 +38,7 @@ async fn migrations_create_every_table_and_reapply_cleanly(store: Store) {
 async fn files_round_trip_with_routing_keys(store: Store) {
     let file = sample_file(&store).await;
     assert_eq!(store.get_file(&file.id).await.unwrap(), file);
-    let found = store.find_file_by_sha256(&file.sha256).await.unwrap();
+    let found = store.find_file_by_sha256(&file.sha256, None).await.unwrap();
     assert_eq!(found.map(|f| f.id), Some(file.id.clone()));
     assert!(matches!(
         store.get_file("nope").await,

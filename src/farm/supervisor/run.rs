@@ -176,7 +176,8 @@ impl Supervisor {
                 return false;
             }
         };
-        self.life.on_claimed(run, &start.attempt);
+        self.life
+            .on_claimed(run, &start.attempt, start.first_extrusion_line);
         let source = JobSource::File(PathBuf::from(&start.file_path));
         let effects = match self.parts.driver.start_job(run, source).await {
             Ok(()) => {

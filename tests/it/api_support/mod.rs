@@ -70,8 +70,19 @@ pub async fn start_printing() -> TestApi {
 
 /// Starts the API with these printers and upload limit.
 pub async fn start_with(printers: Printers, max_upload_mb: u64) -> TestApi {
+    start_configured(printers, max_upload_mb, |_| {}).await
+}
+
+/// Starts the API with these printers and upload limit, after `adjust` has
+/// changed the demo configuration.
+pub async fn start_configured(
+    printers: Printers,
+    max_upload_mb: u64,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApi {
     let dir = tempfile::tempdir().unwrap();
     let mut config = demo_config(dir.path(), max_upload_mb);
+    adjust(&mut config);
     for profile in &mut config.printers {
         match (&mut profile.connection, printers) {
             (connection, Printers::Unplugged) => {
@@ -260,8 +271,13 @@ impl TestApi {
 
     /// Uploads G-code as the operator and returns the file id.
     pub async fn upload(&self, gcode: &str) -> String {
+        self.upload_by("operator", gcode).await
+    }
+
+    /// Uploads G-code as `role` and returns the file id.
+    pub async fn upload_by(&self, role: &str, gcode: &str) -> String {
         let (status, body) = self
-            .upload_as("operator", "file", gcode.as_bytes().to_vec())
+            .upload_as(role, "file", gcode.as_bytes().to_vec())
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body["id"].as_str().unwrap().to_owned()

@@ -23,6 +23,7 @@ pub fn mk3s(name: &str, material: &str, colour: &str) -> PrinterCaps {
         tags: vec!["mk3s".to_owned()],
         max_hotend_temp: 300.0,
         max_bed_temp: 120.0,
+        max_command_bytes: 96,
     }
 }
 

@@ -119,8 +119,11 @@ pub async fn sample_file(store: &Store) -> FileRecord {
                 estimated_time_s: Some(600.0),
                 filament_mm: Some(1500.0),
                 violations: json!([]),
+                longest_line_bytes: Some(40),
             },
             line_count: Some(4000),
+            first_extrusion_line: Some(10),
+            owner_key_id: None,
         })
         .await
         .unwrap()
