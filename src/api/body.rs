@@ -42,7 +42,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             .await
             .map_err(|rejection| {
                 if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::bad_request("body", "the JSON body is larger than 1 MiB")
+                    ApiError::BodyTooLarge {
+                        limit_kib: super::JSON_BODY_LIMIT / 1024,
+                    }
                 } else {
                     ApiError::bad_request("body", rejection.body_text())
                 }

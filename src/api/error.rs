@@ -56,6 +56,12 @@ pub enum ApiError {
         /// The limit in MiB.
         limit_mb: u64,
     },
+    /// 413: a JSON body larger than the API takes.
+    #[error("the JSON body is larger than {limit_kib} KiB")]
+    BodyTooLarge {
+        /// The limit in KiB.
+        limit_kib: usize,
+    },
     /// 422: well-formed but unacceptable.
     #[error("{message}")]
     Unprocessable {
@@ -128,7 +134,9 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } | ApiError::Exists { .. } => StatusCode::CONFLICT,
-            ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooLarge { .. } | ApiError::BodyTooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -143,6 +151,7 @@ impl ApiError {
             | ApiError::Exists { field, .. }
             | ApiError::Unprocessable { field, .. } => Some(field),
             ApiError::TooLarge { .. } => Some("file"),
+            ApiError::BodyTooLarge { .. } => Some("body"),
             ApiError::Unauthorized(_) => Some("X-Api-Key"),
             _ => None,
         }

@@ -103,7 +103,9 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let limits = server::ServerLimits {
         max_connections: state.config.farm.max_connections as usize,
-        header_read_timeout: server::HEADER_READ_TIMEOUT,
+        header_read_timeout: std::time::Duration::from_secs(u64::from(
+            state.config.farm.header_read_timeout_s,
+        )),
     };
     server::run(listener, router(state), limits, shutdown)
         .await

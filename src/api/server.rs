@@ -14,9 +14,6 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-/// How long a client may take to send a request's headers, and how long a
-/// keep-alive connection may sit idle.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for requests in progress.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -25,7 +22,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct ServerLimits {
     /// Connections served at once.
     pub max_connections: usize,
-    /// See [`HEADER_READ_TIMEOUT`].
+    /// How long a client may take to send a request's headers, and how
+    /// long a keep-alive connection may sit idle.
     pub header_read_timeout: Duration,
 }
 

@@ -23,6 +23,9 @@ pub struct FarmSettings {
     pub max_units_per_order: u32,
     /// Most HTTP connections served at once; more wait to be accepted.
     pub max_connections: u32,
+    /// Seconds a client may take to send a request's headers (and a
+    /// keep-alive connection may stay idle).
+    pub header_read_timeout_s: u32,
 }
 
 /// How a printer is reached.

@@ -25,6 +25,7 @@ pub(super) struct RawFarm {
     pub requeue_limit: Option<i64>,
     pub max_units_per_order: Option<i64>,
     pub max_connections: Option<i64>,
+    pub header_read_timeout_s: Option<i64>,
 }
 
 /// One `[[printer]]` table.

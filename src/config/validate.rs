@@ -68,6 +68,8 @@ pub(super) fn farm(raw: RawFarm, file: &str) -> Result<FarmSettings, ConfigError
         .ok_or_else(|| farm_err(file, "max_units_per_order", "must be a positive integer"))?;
     let max_connections = positive_int(raw.max_connections.unwrap_or(512))
         .ok_or_else(|| farm_err(file, "max_connections", "must be a positive integer"))?;
+    let header_read_timeout_s = positive_int(raw.header_read_timeout_s.unwrap_or(10))
+        .ok_or_else(|| farm_err(file, "header_read_timeout_s", "must be a positive integer"))?;
     Ok(FarmSettings {
         database_url,
         listen,
@@ -76,6 +78,7 @@ pub(super) fn farm(raw: RawFarm, file: &str) -> Result<FarmSettings, ConfigError
         requeue_limit,
         max_units_per_order,
         max_connections,
+        header_read_timeout_s,
     })
 }
 

@@ -14,9 +14,12 @@ pub const SAMPLE: &str = "gcode-samples/prusaslicer/nametag-alice__mk3s_m73_limi
 pub struct TestPrinter {
     pub name: &'static str,
     pub material: &'static str,
+    pub colour: &'static str,
     pub auto_eject: bool,
     pub baud: u32,
     pub extra_sim: &'static str,
+    /// On a serial port that does not exist: always offline.
+    pub unplugged: bool,
 }
 
 impl TestPrinter {
@@ -24,9 +27,11 @@ impl TestPrinter {
         TestPrinter {
             name,
             material: "PLA",
+            colour: "black",
             auto_eject: false,
             baud: 2_000_000,
             extra_sim: "",
+            unplugged: false,
         }
     }
 }
@@ -47,9 +52,17 @@ fn printers_toml(dir: &Path, port: u16, printers: &[TestPrinter]) -> String {
         dir.join("data").display()
     );
     for p in printers {
+        let connection = if p.unplugged {
+            format!("port = \"{}/unplugged-{}\"", dir.display(), p.name)
+        } else {
+            format!(
+                "sim = {{ speed = 3000.0, baud = {}, latency_ms = 1{} }}",
+                p.baud, p.extra_sim
+            )
+        };
         text.push_str(&format!(
-            "\n[[printer]]\nname = \"{}\"\nsim = {{ speed = 3000.0, baud = {}, latency_ms = 1{} }}\nbuild_volume = [250.0, 210.0, 210.0]\nmin_position = [0.0, -4.0, 0.0]\nnozzle_diameter = 0.4\nmax_hotend_temp = 300.0\nmax_bed_temp = 120.0\nmaterials = [{{ material = \"{}\", colour = \"black\" }}]\nauto_eject = {}\n",
-            p.name, p.baud, p.extra_sim, p.material, p.auto_eject
+            "\n[[printer]]\nname = \"{}\"\n{connection}\nbuild_volume = [250.0, 210.0, 210.0]\nmin_position = [0.0, -4.0, 0.0]\nnozzle_diameter = 0.4\nmax_hotend_temp = 300.0\nmax_bed_temp = 120.0\nmaterials = [{{ material = \"{}\", colour = \"{}\" }}]\nauto_eject = {}\n",
+            p.name, p.material, p.colour, p.auto_eject
         ));
     }
     text
@@ -207,7 +220,12 @@ impl TestFarm {
     }
 
     pub async fn jobs(&self) -> Vec<Value> {
-        let v = self.get("/api/jobs").await;
+        self.jobs_where("").await
+    }
+
+    /// Jobs matching a query string (`state=completed`), up to 1000.
+    pub async fn jobs_where(&self, query: &str) -> Vec<Value> {
+        let v = self.get(&format!("/api/jobs?limit=1000&{query}")).await;
         v.as_array()
             .cloned()
             .or_else(|| v["jobs"].as_array().cloned())
