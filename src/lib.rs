@@ -13,6 +13,7 @@ pub mod config;
 pub mod domain;
 pub mod farm;
 pub mod gcode;
+pub mod metrics;
 pub mod printer;
 pub mod protocol;
 pub mod scheduler;

@@ -56,6 +56,8 @@ pub struct AppState {
     pub events: broadcast::Sender<FarmEvent>,
     /// Where uploads are written (`files/` and `uploads/` inside it).
     pub data_dir: PathBuf,
+    /// The farm's metrics, for `/metrics`.
+    pub metrics: Arc<crate::metrics::FarmMetrics>,
 }
 
 /// Largest JSON body accepted.

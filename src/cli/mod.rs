@@ -5,6 +5,7 @@ pub mod analyze;
 mod analyze_table;
 pub mod bench;
 pub mod keys;
+pub mod logging;
 pub mod print;
 pub mod serve;
 pub mod sim;

@@ -1,5 +1,6 @@
 //! `printfarm print`: streams one G-code file to one printer.
 
+use crate::domain::FailureCause;
 use crate::printer::{
     self, JobSource, JobStats, PrinterConfig, PrinterEvent, PrinterHandle, PrinterState,
 };
@@ -95,6 +96,9 @@ fn progress_bar(size: u64) -> ProgressBar {
     ProgressBar::new(size).with_style(style)
 }
 
+/// How long Ctrl-C waits for the cancel script to be acknowledged.
+const CANCEL_DRAIN: Duration = Duration::from_secs(5);
+
 /// Waits for the end of the job, updating the bar; Ctrl-C cancels.
 async fn follow(
     printer: &PrinterHandle,
@@ -106,7 +110,8 @@ async fn follow(
             event = events.recv() => event,
             _ = tokio::signal::ctrl_c() => {
                 printer.cancel().await.context("cancelling")?;
-                tokio::time::sleep(Duration::from_secs(1)).await; // let the cancel script go out
+                // The cancel script must reach the firmware before we exit.
+                let _ = tokio::time::timeout(CANCEL_DRAIN, printer.when_idle()).await;
                 bail!("cancelled");
             }
         };
@@ -114,11 +119,15 @@ async fn follow(
             Ok(PrinterEvent::Progress(p)) => bar.set_position(p.bytes_acked),
             Ok(PrinterEvent::JobFinished { stats, .. }) => return Ok(stats),
             Ok(PrinterEvent::JobFailed {
+                cause,
                 reason,
                 last_acked_line,
                 ..
             }) => {
-                bail!("{} at line {last_acked_line}", describe_failure(&reason))
+                bail!(
+                    "{} at line {last_acked_line}",
+                    describe_failure(cause, &reason)
+                )
             }
             Ok(PrinterEvent::JobCancelled { .. }) => bail!("the job was cancelled"),
             Ok(_) | Err(RecvError::Lagged(_)) => {}
@@ -127,11 +136,17 @@ async fn follow(
     }
 }
 
-fn describe_failure(reason: &str) -> String {
-    if reason.starts_with("disconnected") {
-        format!("printer {reason}")
-    } else {
-        format!("printer halted: {reason}")
+/// The failure in words, by whose fault it was.
+fn describe_failure(cause: FailureCause, reason: &str) -> String {
+    match cause {
+        FailureCause::PrinterDisconnected => format!("printer {reason}"),
+        FailureCause::JobLineRejected
+        | FailureCause::JobUnreadable
+        | FailureCause::JobFileMissing => {
+            format!("the file cannot be printed: {reason}")
+        }
+        FailureCause::OperatorEmergencyStop => "emergency stop".to_owned(),
+        _ => format!("printer halted: {reason}"),
     }
 }
 

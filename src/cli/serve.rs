@@ -1,5 +1,6 @@
 //! `printfarm serve`: printers, scheduler and web API in one process.
 
+use super::logging::LogFormat;
 use crate::api;
 use crate::config::Config;
 use crate::farm::Service;
@@ -21,23 +22,17 @@ pub struct Args {
     /// Address to listen on; defaults to the config's (127.0.0.1:8080).
     #[arg(long)]
     pub listen: Option<SocketAddr>,
+    /// Log lines as text (coloured only on a terminal) or JSON.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 /// Runs the farm until Ctrl-C or SIGTERM.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    init_tracing();
+    super::logging::init(args.log_format);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(serve(args))?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }
 
 async fn serve(args: Args) -> anyhow::Result<()> {

@@ -5,6 +5,7 @@
 use super::supervisor::{Supervisor, SupervisorHandle, SupervisorParts};
 use crate::config::{Connection, FlowMode, PrinterProfile, SimSettings};
 use crate::gcode::limits::MachineLimits;
+use crate::metrics::FarmMetrics;
 use crate::printer::{self, PrinterConfig, Scripts};
 use crate::protocol;
 use crate::sim::{self, FirmwareConfig, PlannedMotion, SimConfig, SimHandle};
@@ -32,6 +33,7 @@ impl Fleet {
         store: &Store,
         wake: &Arc<Notify>,
         beds: &HashMap<String, i64>,
+        metrics: &Arc<FarmMetrics>,
     ) -> anyhow::Result<Fleet> {
         std::fs::create_dir_all(runtime_dir)
             .with_context(|| format!("creating {}", runtime_dir.display()))?;
@@ -55,6 +57,7 @@ impl Fleet {
                 store: store.clone(),
                 wake: Arc::clone(wake),
                 bed_full_since: beds.get(&profile.name).copied(),
+                metrics: Arc::clone(metrics),
             }));
             sims.extend(sim);
         }

@@ -24,6 +24,7 @@ pub use service::Service;
 pub use supervisor::SupervisorHandle;
 
 use crate::config::Config;
+use crate::metrics::FarmMetrics;
 use crate::store::Store;
 use anyhow::Context;
 use std::collections::HashMap;
@@ -43,6 +44,8 @@ pub struct Farm {
     pub fleet: Arc<Fleet>,
     /// Wakes the scheduler (new job, bed cleared, printer idle).
     pub wake: Arc<Notify>,
+    /// The farm's metrics.
+    pub metrics: Arc<FarmMetrics>,
     scheduler: JoinHandle<()>,
 }
 
@@ -75,9 +78,17 @@ impl Farm {
             .filter_map(|p| Some((p.name, p.bed_full_since?)))
             .collect();
         let wake = Arc::new(Notify::new());
+        let metrics = Arc::new(FarmMetrics::new());
         let runtime_dir = config.farm.data_dir.join("run");
-        let fleet =
-            Arc::new(Fleet::start(&config.printers, &runtime_dir, &store, &wake, &beds).await?);
+        let fleet = Fleet::start(
+            &config.printers,
+            &runtime_dir,
+            &store,
+            &wake,
+            &beds,
+            &metrics,
+        );
+        let fleet = Arc::new(fleet.await?);
         let scheduler = tokio::spawn(schedule::run(
             store.clone(),
             config.printers.clone(),
@@ -89,6 +100,7 @@ impl Farm {
             store,
             fleet,
             wake,
+            metrics,
             scheduler,
         })
     }

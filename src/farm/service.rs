@@ -41,6 +41,7 @@ impl Service {
             store,
             config: Arc::new(config.clone()),
             farm: Arc::new(FleetControl::new(&farm)),
+            metrics: Arc::clone(&farm.metrics),
             events,
             data_dir: config.farm.data_dir.clone(),
         };

@@ -17,7 +17,7 @@ use serde_json::json;
 use sqlx::{Any, AnyConnection, Row};
 
 /// A claim that was won.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AttemptStart {
     /// The attempt's id.
     pub attempt: String,
@@ -25,6 +25,10 @@ pub struct AttemptStart {
     pub file_path: String,
     /// The file's first line that pushes filament, when known.
     pub first_extrusion_line: Option<u64>,
+    /// How long the job waited since it was queued (created or requeued), ms.
+    pub queue_wait_ms: i64,
+    /// Filament the file deposits, mm.
+    pub filament_mm: Option<f64>,
 }
 
 /// The end of an attempt, as the printer's supervisor reports it.
@@ -237,8 +241,9 @@ async fn begin_in(
     printer: &str,
 ) -> Result<Option<AttemptStart>, StoreError> {
     let row = sqlx::query::<Any>(
-        "SELECT j.state, f.path, f.line_count, f.first_extrusion_line FROM jobs j \
-         JOIN files f ON f.id = j.file_id WHERE j.id = $1",
+        "SELECT j.state, j.created_at, f.path, f.line_count, f.first_extrusion_line, \
+         f.filament_mm, (SELECT MAX(a.ended_at) FROM attempts a WHERE a.job_id = j.id) AS last_end \
+         FROM jobs j JOIN files f ON f.id = j.file_id WHERE j.id = $1",
     )
     .bind(job)
     .fetch_optional(&mut *conn)
@@ -287,7 +292,12 @@ async fn begin_in(
     events::append(conn, "started", Some(printer), Some(job), payload).await?;
     super::printers::set_state_in(conn, printer, Phase::Printing, None).await?;
     let first_extrusion: Option<i64> = row.try_get("first_extrusion_line")?;
+    let created_at: i64 = row.try_get("created_at")?;
+    let last_end: Option<i64> = row.try_get("last_end")?;
+    let queued_since = last_end.map_or(created_at, |end| end.max(created_at));
     Ok(Some(AttemptStart {
+        queue_wait_ms: now.saturating_sub(queued_since).max(0),
+        filament_mm: row.try_get("filament_mm")?,
         attempt: id,
         file_path: row.try_get("path")?,
         first_extrusion_line: first_extrusion.and_then(|l| u64::try_from(l).ok()),

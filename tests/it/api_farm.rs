@@ -242,8 +242,45 @@ async fn store_events_reach_event_stream_clients() {
     api.stop().await;
 }
 
+/// `/metrics`, parsed by a Prometheus text-format parser.
+async fn scrape(api: &TestApi) -> prometheus_parse::Scrape {
+    let response = api
+        .client
+        .get(format!("{}/metrics", api.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/openmetrics-text"),
+        "{content_type}"
+    );
+    let text = response.text().await.unwrap();
+    let lines = text.lines().map(|l| Ok(l.to_owned()));
+    prometheus_parse::Scrape::parse(lines).unwrap()
+}
+
+/// The value of the sample `name` whose labels include `labels`.
+fn sample(scrape: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+        .map(|s| match &s.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => *v,
+            prometheus_parse::Value::Histogram(buckets) => buckets.last().map_or(0.0, |b| b.count),
+            prometheus_parse::Value::Summary(_) => f64::NAN,
+        })
+}
+
 #[tokio::test]
-async fn metrics_expose_the_expected_series() {
+async fn metrics_follow_prometheus_naming_and_show_the_farm() {
     let api = start().await;
     let file = api.upload(&square_gcode(60.0)).await;
     api.post(
@@ -252,28 +289,67 @@ async fn metrics_expose_the_expected_series() {
         &json!({"file_id": file, "quantity": 3}),
     )
     .await;
-    let response = api
-        .client
-        .get(format!("{}/metrics", api.base))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/plain"));
-    let text = response.text().await.unwrap();
-    for line in [
-        "printfarm_queue_length 3",
-        "printfarm_printer_up{printer=\"mk3s-1\"} 0",
-        "printfarm_printer_up{printer=\"big-1\"} 0",
-        "printfarm_printer_awaiting_clear{printer=\"mk3s-2\"} 0",
-    ] {
+    let scrape = scrape(&api).await;
+    assert_eq!(
+        sample(&scrape, "printfarm_jobs", &[("state", "queued")]),
+        Some(3.0)
+    );
+    assert_eq!(
+        sample(&scrape, "printfarm_jobs", &[("state", "completed")]),
+        Some(0.0)
+    );
+    assert_eq!(
+        sample(&scrape, "printfarm_printer_up", &[("printer", "mk3s-1")]),
+        Some(0.0)
+    );
+    let offline = [("printer", "big-1"), ("state", "offline")];
+    assert_eq!(
+        sample(&scrape, "printfarm_printer_state", &offline),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&scrape, "printfarm_jobs_completed_total", &[]),
+        Some(0.0)
+    );
+    for doc in &scrape.docs {
         assert!(
-            text.lines().any(|l| l == line),
-            "missing {line:?} in\n{text}"
+            !doc.0.ends_with("_total"),
+            "a family named like a counter sample: {doc:?}"
         );
     }
+    api.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_what_the_printers_did() {
+    let api = start_printing().await;
+    api.wait_for("/api/printers", LONG, all_idle).await;
+    let file = api.upload(&square_gcode(60.0)).await;
+    let body = json!({"file_id": file, "quantity": 1, "material": "PETG"});
+    let job = api.post("operator", "/api/jobs", &body).await.1["job_ids"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    api.wait_for(&format!("/api/jobs/{job}"), LONG, |j| {
+        j["state"] == "completed"
+    })
+    .await;
+    let scrape = scrape(&api).await;
+    assert_eq!(
+        sample(&scrape, "printfarm_jobs_completed_total", &[]),
+        Some(1.0)
+    );
+    let petg = [("printer", "mk3s-petg")];
+    assert!(sample(&scrape, "printfarm_print_seconds_total", &petg) > Some(0.0));
+    assert!(sample(&scrape, "printfarm_filament_millimetres_total", &petg) > Some(0.0));
+    assert_eq!(
+        sample(&scrape, "printfarm_queue_wait_seconds", &[]),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&scrape, "printfarm_print_duration_seconds", &[]),
+        Some(1.0)
+    );
     api.stop().await;
 }
 

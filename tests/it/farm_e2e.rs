@@ -52,6 +52,12 @@ async fn an_order_completes_and_the_bed_clear_gate_holds() {
         .await;
     let order = farm.get(&format!("/api/orders/{order_id}")).await;
     assert_eq!(order["status"], "completed", "{order}");
+    let log = farm.log();
+    assert!(log.contains("attempt ended"), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "no terminal colours in a log written to a file"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -276,3 +276,19 @@ store_tests!(
     a_shop_cannot_submit_the_same_external_order_twice,
     api_keys_are_stored_hashed_and_looked_up_by_key,
 );
+
+#[tokio::test]
+async fn a_plain_sqlite_url_creates_the_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new-farm.db");
+    let store = Store::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    assert!(path.exists());
+    store.register_printers(&["p1".to_owned()]).await.unwrap();
+    store.close().await;
+    let with_options = dir.path().join("with-options.db");
+    let url = format!("sqlite:{}?cache=shared", with_options.display());
+    Store::connect(&url).await.unwrap().close().await;
+    assert!(with_options.exists());
+}

@@ -4,11 +4,12 @@ use super::{Request, SupervisorHandle};
 use crate::api::{ControlError, PrinterAction, PrinterView};
 use crate::config::PrinterProfile;
 use crate::domain::{Action, AttemptEnd, Effect, FailureCause, Lifecycle, Link};
+use crate::metrics::FarmMetrics;
 use crate::printer::{
     JobSource, PrinterError, PrinterEvent, PrinterHandle, PrinterState, PrinterStatus,
 };
 use crate::sim::SimReset;
-use crate::store::{now_ms, AttemptEnding, Store};
+use crate::store::{now_ms, AttemptEnding, JobOutcome, Store};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +34,14 @@ pub(crate) struct SupervisorParts {
     pub wake: Arc<Notify>,
     /// Since when a print is on the bed, as the store knew at start.
     pub bed_full_since: Option<i64>,
+    /// Where attempts' outcomes are counted.
+    pub metrics: Arc<FarmMetrics>,
+}
+
+/// What the metrics need of the running attempt.
+struct Running {
+    started_ms: i64,
+    filament_mm: Option<f64>,
 }
 
 /// One printer's supervisor (see the module docs).
@@ -44,6 +53,7 @@ pub(crate) struct Supervisor {
     requests: mpsc::Receiver<Request>,
     since: i64,
     shutting_down: bool,
+    running: Option<Running>,
 }
 
 /// The lifecycle's view of a driver state.
@@ -90,6 +100,7 @@ impl Supervisor {
             requests,
             since,
             shutting_down: false,
+            running: None,
         };
         tokio::spawn(supervisor.run());
         SupervisorHandle {
@@ -178,6 +189,14 @@ impl Supervisor {
         };
         self.life
             .on_claimed(run, &start.attempt, start.first_extrusion_line);
+        let metrics = &self.parts.metrics;
+        metrics
+            .queue_wait_seconds
+            .observe(start.queue_wait_ms as f64 / 1000.0);
+        self.running = Some(Running {
+            started_ms: now_ms(),
+            filament_mm: start.filament_mm,
+        });
         let source = JobSource::File(PathBuf::from(&start.file_path));
         let effects = match self.parts.driver.start_job(run, source).await {
             Ok(()) => {
@@ -288,7 +307,7 @@ impl Supervisor {
         self.publish();
     }
 
-    async fn apply_one(&self, effect: Effect) -> Result<(), crate::store::StoreError> {
+    async fn apply_one(&mut self, effect: Effect) -> Result<(), crate::store::StoreError> {
         let store = &self.parts.store;
         match effect {
             Effect::SaveState {
@@ -322,12 +341,48 @@ impl Supervisor {
                 };
                 let outcome = store.end_attempt(&ending).await?;
                 tracing::info!(printer = %self.name(), %job, ?outcome, "attempt ended");
+                self.count_end(&ending.end, outcome);
                 Ok(())
             }
             Effect::WakeScheduler => {
                 self.parts.wake.notify_one();
                 Ok(())
             }
+        }
+    }
+
+    /// Counts an ended attempt in the metrics.
+    fn count_end(&mut self, end: &AttemptEnd, outcome: JobOutcome) {
+        let metrics = &self.parts.metrics;
+        let printer = FarmMetrics::printer(&self.parts.profile.name);
+        if let Some(running) = self.running.take() {
+            let seconds = (now_ms() - running.started_ms).max(0) as f64 / 1000.0;
+            metrics
+                .print_seconds
+                .get_or_create(&printer)
+                .inc_by(seconds);
+            metrics.print_duration_seconds.observe(seconds);
+            if outcome == JobOutcome::Completed {
+                let filament = running.filament_mm.unwrap_or(0.0);
+                metrics
+                    .filament_millimetres
+                    .get_or_create(&printer)
+                    .inc_by(filament);
+            }
+        }
+        if let AttemptEnd::Failed { cause, .. } = end {
+            let label = FarmMetrics::cause(cause.code());
+            metrics.attempts_failed.get_or_create(&label).inc();
+        }
+        match outcome {
+            JobOutcome::Completed => {
+                metrics.jobs_completed.inc();
+            }
+            JobOutcome::Failed { cause } => {
+                let label = FarmMetrics::cause(cause.code());
+                metrics.jobs_failed.get_or_create(&label).inc();
+            }
+            _ => {}
         }
     }
 
