@@ -76,11 +76,18 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| {
                 ApiError::Unauthorized("an API key is required (X-Api-Key or Bearer)".into())
             })?;
-        let record = state
-            .store
-            .lookup_api_key(key)
-            .await?
-            .ok_or_else(|| ApiError::Unauthorized("unknown API key".into()))?;
+        let record = match state.caches.key(key) {
+            Some(record) => record,
+            None => {
+                let record = state
+                    .store
+                    .lookup_api_key(key)
+                    .await?
+                    .ok_or_else(|| ApiError::Unauthorized("unknown API key".into()))?;
+                state.caches.remember_key(key, record.clone());
+                record
+            }
+        };
         Ok(Caller {
             key_id: record.id,
             role: record.role,

@@ -21,6 +21,14 @@ pub trait FarmControl: Send + Sync + 'static {
     fn cancel_job(&self, printer: &str, job: &str) -> BoxFuture<'static, Result<(), ControlError>>;
     /// Wakes the scheduler after something changed (new job, released job).
     fn wake_scheduler(&self);
+    /// Queued jobs, newest first, at most `limit`, only `owner`'s when
+    /// given: from the farm's in-memory queue, as current as every write
+    /// made before the call.
+    fn queued_jobs(
+        &self,
+        owner: Option<String>,
+        limit: usize,
+    ) -> BoxFuture<'static, Vec<crate::store::JobRecord>>;
 }
 
 /// One printer as the farm knows it now.

@@ -37,7 +37,7 @@ pub struct CreateJob {
 
 impl CreateJob {
     /// Bounds on everything the request carries.
-    fn check(&self, max_units: u32) -> Result<(), ApiError> {
+    pub(super) fn check(&self, max_units: u32) -> Result<(), ApiError> {
         if self.quantity == 0 || self.quantity > max_units {
             let message = format!("must be 1 to {max_units} (max_units_per_order)");
             return Err(ApiError::unprocessable("quantity", message));
@@ -135,7 +135,13 @@ pub async fn list(
         owner_key_id: caller.owner_filter(),
         limit: Some(validate::limit(&query, LIST_DEFAULT, LIST_MAX)?),
     };
-    let jobs = state.store.list_jobs(&filter).await?;
+    let only_queued = filter.states == [JobState::Queued] && filter.order_id.is_none();
+    let jobs = if only_queued {
+        let limit = usize::try_from(filter.limit.unwrap_or(LIST_DEFAULT)).unwrap_or(0);
+        state.farm.queued_jobs(filter.owner_key_id, limit).await
+    } else {
+        state.store.list_jobs(&filter).await?
+    };
     Ok(Json(jobs.into_iter().map(JobView::from).collect()))
 }
 

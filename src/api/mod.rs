@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod cache;
 pub mod error;
 pub mod events;
 pub mod farm;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub data_dir: PathBuf,
     /// The farm's metrics, for `/metrics`.
     pub metrics: Arc<crate::metrics::FarmMetrics>,
+    /// Recent answers (keys, statistics).
+    pub caches: Arc<cache::ApiCaches>,
 }
 
 /// Largest JSON body accepted.
@@ -112,4 +115,20 @@ pub async fn serve(
     server::run(listener, router(state), limits, shutdown)
         .await
         .context("serving the HTTP API")
+}
+
+/// Entry points for the fuzz targets in `fuzz/`; not an API for callers.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Reads `bytes` as each JSON body the API takes, with its checks.
+    pub fn bodies(bytes: &[u8]) {
+        use super::body::parse;
+        if let Ok(job) = parse::<super::jobs::CreateJob>(bytes) {
+            let _ = job.check(1000);
+        }
+        if let Ok(order) = parse::<super::orders::CreateOrder>(bytes) {
+            let _ = order.check(1000);
+        }
+        let _ = parse::<super::jobs::SetPriority>(bytes);
+    }
 }

@@ -45,7 +45,7 @@ pub struct CreateOrderItem {
 
 impl CreateOrder {
     /// Bounds on everything the request carries, before anything is read.
-    fn check(&self, max_units: u32) -> Result<(), ApiError> {
+    pub(super) fn check(&self, max_units: u32) -> Result<(), ApiError> {
         validate::text("external_id", &self.external_id)?;
         validate::text("customer_ref", &self.customer_ref)?;
         if self.items.is_empty() {

@@ -1,12 +1,15 @@
-//! `GET /api/stats?window=24h`: farm statistics over a recent window.
+//! `GET /api/stats?window=24h`: farm statistics over a recent window,
+//! computed at most once a second per window.
 
 use super::auth::{Caller, FARM_ROLES};
 use super::error::ApiError;
 use super::AppState;
 use crate::store::now_ms;
+use anyhow::Context;
 use axum::extract::{Query, State};
 use axum::Json;
 use serde::Serialize;
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Longest window accepted, in days.
@@ -68,19 +71,22 @@ pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<Vec<(String, String)>>,
-) -> Result<Json<StatsView>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     caller.require(FARM_ROLES)?;
     let window = query
         .into_iter()
         .find(|(name, _)| name == "window")
         .map_or_else(|| "24h".to_owned(), |(_, value)| value);
     let length = parse_window(&window)?;
+    if let Some(cached) = state.caches.stats(&window) {
+        return Ok(Json(cached));
+    }
     // The store's window is half-open: end it after the current millisecond,
     // so a job that finished in this very millisecond counts.
     let to_ms = now_ms() + 1;
     let stats = state.store.stats(to_ms - length, to_ms).await?;
-    Ok(Json(StatsView {
-        window,
+    let view = StatsView {
+        window: window.clone(),
         from_ms: stats.from_ms,
         to_ms: stats.to_ms,
         jobs_completed: stats.jobs_completed,
@@ -95,7 +101,10 @@ pub async fn get(
             .into_iter()
             .map(|p| (p.printer, p.utilisation))
             .collect(),
-    }))
+    };
+    let value = serde_json::to_value(view).context("serialising the statistics")?;
+    state.caches.remember_stats(&window, value.clone());
+    Ok(Json(value))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use super::Farm;
 use crate::api::{ControlError, FarmControl, PrinterAction, PrinterView};
+use crate::store::JobRecord;
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use tokio::sync::Notify;
 pub struct FleetControl {
     fleet: Arc<super::Fleet>,
     wake: Arc<Notify>,
+    queue: super::queue_feed::QueueHandle,
 }
 
 impl FleetControl {
@@ -20,6 +22,7 @@ impl FleetControl {
         FleetControl {
             fleet: Arc::clone(&farm.fleet),
             wake: Arc::clone(&farm.wake),
+            queue: farm.queue.clone(),
         }
     }
 
@@ -55,5 +58,14 @@ impl FarmControl for FleetControl {
 
     fn wake_scheduler(&self) {
         self.wake.notify_one();
+    }
+
+    fn queued_jobs(
+        &self,
+        owner: Option<String>,
+        limit: usize,
+    ) -> BoxFuture<'static, Vec<JobRecord>> {
+        let queue = self.queue.clone();
+        async move { queue.current().await.newest(owner.as_deref(), limit) }.boxed()
     }
 }

@@ -14,6 +14,7 @@
 
 mod control;
 mod fleet;
+pub mod queue_feed;
 pub mod schedule;
 mod service;
 mod supervisor;
@@ -46,7 +47,10 @@ pub struct Farm {
     pub wake: Arc<Notify>,
     /// The farm's metrics.
     pub metrics: Arc<FarmMetrics>,
+    /// The queue, kept in memory.
+    pub queue: queue_feed::QueueHandle,
     scheduler: JoinHandle<()>,
+    feed: JoinHandle<()>,
 }
 
 impl Farm {
@@ -89,8 +93,11 @@ impl Farm {
             &metrics,
         );
         let fleet = Arc::new(fleet.await?);
+        let (queue, feed) = queue_feed::start(store.clone())
+            .await
+            .context("reading the queue")?;
         let scheduler = tokio::spawn(schedule::run(
-            store.clone(),
+            queue.clone(),
             config.printers.clone(),
             Arc::clone(&fleet),
             Arc::clone(&wake),
@@ -101,13 +108,16 @@ impl Farm {
             fleet,
             wake,
             metrics,
+            queue,
             scheduler,
+            feed,
         })
     }
 
     /// Stops scheduling, leaves every printer safe and closes the store.
     pub async fn shutdown(self) {
         self.scheduler.abort();
+        self.feed.abort();
         self.fleet.shutdown().await;
         self.store.close().await;
     }

@@ -1,15 +1,14 @@
-//! The scheduling loop: each round reads the queue, asks the pure
+//! The scheduling loop: each round reads the in-memory queue, asks the pure
 //! [`decide`] for assignments over the printers' published views, and
 //! offers each job to its printer's supervisor, which claims it in the
 //! store and starts it.
 
 use super::fleet::Fleet;
+use super::queue_feed::QueueHandle;
 use crate::api::PrinterView;
 use crate::config::PrinterProfile;
 use crate::domain::Phase;
-use crate::scheduler::{decide, Availability, PrinterCaps, QueuedJob, Snapshot};
-use crate::store::Store;
-use anyhow::Context;
+use crate::scheduler::{decide, Availability, PrinterCaps, Snapshot};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -29,16 +28,11 @@ pub fn availability(view: &PrinterView) -> Availability {
 }
 
 /// One round; returns how many jobs were started.
-pub async fn round(
-    store: &Store,
-    profiles: &[PrinterProfile],
-    fleet: &Fleet,
-) -> anyhow::Result<usize> {
+pub async fn round(queue: &QueueHandle, profiles: &[PrinterProfile], fleet: &Fleet) -> usize {
     let views: Vec<PrinterView> = fleet.printers().iter().map(|p| p.view()).collect();
     if !views.iter().any(|v| v.accepts_work) {
-        return Ok(0);
+        return 0;
     }
-    let queued = store.queued_jobs().await.context("reading the queue")?;
     let printers = profiles
         .iter()
         .zip(&views)
@@ -48,7 +42,7 @@ pub async fn round(
         })
         .collect();
     let snapshot = Snapshot {
-        queue: queued.iter().map(QueuedJob::from_store).collect(),
+        queue: queue.current().await.snapshot(),
         printers,
     };
     let offers = decide(&snapshot).into_iter().filter_map(|assignment| {
@@ -56,22 +50,20 @@ pub async fn round(
         Some(async move { printer.offer(&assignment.job_id).await })
     });
     let taken = futures::future::join_all(offers).await;
-    Ok(taken.into_iter().filter(|t| *t).count())
+    taken.into_iter().filter(|t| *t).count()
 }
 
 /// Runs rounds forever (abort the task to stop): after every `wake` and at
-/// least every `interval`. Errors of one round are logged, not fatal.
+/// least every `interval`.
 pub async fn run(
-    store: Store,
+    queue: QueueHandle,
     profiles: Vec<PrinterProfile>,
     fleet: Arc<Fleet>,
     wake: Arc<Notify>,
     interval: Duration,
 ) {
     loop {
-        if let Err(error) = round(&store, &profiles, &fleet).await {
-            tracing::warn!("scheduling round failed: {error:#}");
-        }
+        round(&queue, &profiles, &fleet).await;
         tokio::time::sleep(MIN_ROUND_GAP.min(interval)).await;
         let _ = tokio::time::timeout(interval, wake.notified()).await;
     }

@@ -42,6 +42,7 @@ impl Service {
             config: Arc::new(config.clone()),
             farm: Arc::new(FleetControl::new(&farm)),
             metrics: Arc::clone(&farm.metrics),
+            caches: Arc::default(),
             events,
             data_dir: config.farm.data_dir.clone(),
         };

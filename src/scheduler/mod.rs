@@ -9,11 +9,13 @@
 
 mod decide;
 pub mod mapping;
+pub mod queue;
 mod refusal;
 mod routing;
 mod snapshot;
 
 pub use decide::{decide, queue_order};
+pub use queue::{QueueBook, QueuedEntry};
 pub use refusal::{can_any_print, Refusal};
 pub use routing::{can_print, mismatches, Mismatch};
 pub use snapshot::{

@@ -41,6 +41,25 @@ fn event(row: &sqlx::any::AnyRow) -> Result<EventRecord, StoreError> {
 }
 
 impl Store {
+    /// Events at or after `since_ms` with an id after `after_id`, in id
+    /// order, at most `limit`: pages through a window of the event log.
+    pub async fn events_page(
+        &self,
+        since_ms: i64,
+        after_id: &str,
+        limit: i64,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        sqlx::query::<Any>("SELECT * FROM events WHERE at >= $1 AND id > $2 ORDER BY id LIMIT $3")
+            .bind(since_ms)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&self.read_pool)
+            .await?
+            .iter()
+            .map(event)
+            .collect()
+    }
+
     /// Events at or after `since_ms`, oldest first, at most `limit`.
     pub async fn list_events(
         &self,

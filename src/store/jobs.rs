@@ -67,6 +67,14 @@ pub(super) async fn insert_job(
     Ok(id)
 }
 
+/// A queued job and its file's keys, from a row of both.
+fn queued(row: &sqlx::any::AnyRow) -> Result<QueuedJob, StoreError> {
+    Ok(QueuedJob {
+        job: rows::job(row)?,
+        file: rows::file_keys(row)?,
+    })
+}
+
 /// Turns a foreign-key failure into `NotFound` for the referenced row.
 pub(super) fn missing_reference(error: sqlx::Error, kind: &'static str, id: &str) -> StoreError {
     match &error {
@@ -176,6 +184,50 @@ impl Store {
             .collect()
     }
 
+    /// Those of `ids` that are queued, with their files' routing keys.
+    pub async fn queued_jobs_among(&self, ids: &[String]) -> Result<Vec<QueuedJob>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT {JOB_COLUMNS}, {FILE_KEY_COLUMNS} FROM jobs j \
+                 JOIN files f ON f.id = j.file_id WHERE j.state = 'queued' AND j.id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query::<Any>(&sql);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            for row in query.fetch_all(&self.read_pool).await? {
+                out.push(queued(&row)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The queued jobs of one order.
+    pub async fn queued_jobs_of_order(&self, order: &str) -> Result<Vec<QueuedJob>, StoreError> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS}, {FILE_KEY_COLUMNS} FROM jobs j \
+             JOIN files f ON f.id = j.file_id WHERE j.state = 'queued' AND j.order_id = $1"
+        );
+        sqlx::query::<Any>(&sql)
+            .bind(order)
+            .fetch_all(&self.read_pool)
+            .await?
+            .iter()
+            .map(queued)
+            .collect()
+    }
+
+    /// How many jobs are queued.
+    pub async fn count_queued(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query::<Any>("SELECT COUNT(*) AS n FROM jobs WHERE state = 'queued'")
+            .fetch_one(&self.read_pool)
+            .await?;
+        Ok(sqlx::Row::try_get(&row, "n")?)
+    }
+
     /// All queued jobs with their files' routing keys: the scheduler's queue.
     pub async fn queued_jobs(&self) -> Result<Vec<QueuedJob>, StoreError> {
         let sql = format!(
@@ -186,12 +238,7 @@ impl Store {
             .fetch_all(&self.read_pool)
             .await?
             .iter()
-            .map(|row| {
-                Ok(QueuedJob {
-                    job: rows::job(row)?,
-                    file: rows::file_keys(row)?,
-                })
-            })
+            .map(queued)
             .collect()
     }
 }

@@ -47,8 +47,10 @@ pub use types::{
 use crate::domain::FailurePolicy;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 
 /// Migrations embedded from `migrations/sqlite/` and `migrations/postgres/`:
 /// the same schema, apart from what the two cannot share (SQLite rebuilds a
@@ -132,6 +134,15 @@ pub struct Store {
     write_pool: AnyPool,
     backend: Backend,
     policy: FailurePolicy,
+    changes: Arc<Changes>,
+}
+
+/// Committed writes of this process: a counter and a signal, so readers of
+/// the change stream know when they have caught up.
+#[derive(Debug, Default)]
+struct Changes {
+    committed: AtomicU64,
+    signal: Notify,
 }
 
 /// Runs a block in a write transaction, cloning the named values into each
@@ -193,6 +204,7 @@ impl Store {
                 requeue_limit: DEFAULT_REQUEUE_LIMIT,
                 ..FailurePolicy::default()
             },
+            changes: Arc::default(),
         })
     }
 
@@ -230,6 +242,21 @@ impl Store {
     /// that write raw SQL.
     pub fn write_pool(&self) -> &AnyPool {
         &self.write_pool
+    }
+
+    /// Write transactions this process has committed so far.
+    pub fn committed_writes(&self) -> u64 {
+        self.changes.committed.load(Ordering::Acquire)
+    }
+
+    /// Resolves after the next write this process commits.
+    pub async fn next_write(&self) {
+        self.changes.signal.notified().await;
+    }
+
+    fn note_commit(&self) {
+        self.changes.committed.fetch_add(1, Ordering::AcqRel);
+        self.changes.signal.notify_waiters();
     }
 
     /// The URL it was opened with.

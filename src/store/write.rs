@@ -135,6 +135,7 @@ impl Store {
         match work(&mut tx).await {
             Ok(value) => {
                 tx.commit().await?;
+                self.note_commit();
                 Ok(value)
             }
             Err(error) => {

@@ -1,0 +1,148 @@
+//! The queue as the scheduler and the API read it: every queued job with
+//! what it needs of a printer, kept in memory and brought up to date from
+//! the store's change stream, so a round reads only what changed.
+
+use super::snapshot::{JobNeeds, QueuedJob};
+use crate::store::{self, JobRecord};
+use std::collections::BTreeMap;
+
+/// One queued job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedEntry {
+    /// The job as stored.
+    pub job: JobRecord,
+    /// What it needs of a printer.
+    pub needs: JobNeeds,
+}
+
+impl QueuedEntry {
+    /// An entry from the store's queued-job row.
+    pub fn from_store(queued: store::QueuedJob) -> QueuedEntry {
+        let needs = JobNeeds::from_store(&queued.job, &queued.file);
+        QueuedEntry {
+            job: queued.job,
+            needs,
+        }
+    }
+
+    /// The scheduler's view of it.
+    pub fn to_snapshot(&self) -> QueuedJob {
+        QueuedJob {
+            id: self.job.id.clone(),
+            priority: self.job.priority,
+            due_at: self.job.due_at,
+            created_at: self.job.created_at,
+            needs: self.needs.clone(),
+        }
+    }
+}
+
+/// Every queued job by id (ids sort by creation).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueueBook {
+    entries: BTreeMap<String, QueuedEntry>,
+}
+
+impl QueueBook {
+    /// A book holding exactly `entries`.
+    pub fn from_entries(entries: impl IntoIterator<Item = QueuedEntry>) -> QueueBook {
+        QueueBook {
+            entries: entries.into_iter().map(|e| (e.job.id.clone(), e)).collect(),
+        }
+    }
+
+    /// Records what the store says of job `id` now: queued (`Some`) or not.
+    pub fn set(&mut self, id: &str, entry: Option<QueuedEntry>) {
+        match entry {
+            Some(entry) => {
+                self.entries.insert(id.to_owned(), entry);
+            }
+            None => {
+                self.entries.remove(id);
+            }
+        }
+    }
+
+    /// Number of queued jobs.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The queue in the scheduler's terms.
+    pub fn snapshot(&self) -> Vec<QueuedJob> {
+        self.entries
+            .values()
+            .map(QueuedEntry::to_snapshot)
+            .collect()
+    }
+
+    /// Newest first, at most `limit`, only `owner`'s when given.
+    pub fn newest(&self, owner: Option<&str>, limit: usize) -> Vec<JobRecord> {
+        self.entries
+            .values()
+            .rev()
+            .filter(|e| owner.is_none_or(|o| e.job.owner_key_id.as_deref() == Some(o)))
+            .take(limit)
+            .map(|e| e.job.clone())
+            .collect()
+    }
+
+    /// True when job `id` is queued.
+    pub fn contains(&self, id: &str) -> bool {
+        self.entries.contains_key(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::JobState;
+
+    fn entry(id: &str, owner: Option<&str>) -> QueuedEntry {
+        QueuedEntry {
+            job: JobRecord {
+                id: id.to_owned(),
+                file_id: "f".into(),
+                order_id: None,
+                order_item_id: None,
+                unit_index: 0,
+                personalisation: None,
+                state: JobState::Queued,
+                priority: 0,
+                due_at: None,
+                material: None,
+                colour: None,
+                required_tags: Vec::new(),
+                printer: None,
+                printer_faults: 0,
+                failure_cause: None,
+                failure_reason: None,
+                last_acked_line: 0,
+                created_at: 0,
+                started_at: None,
+                finished_at: None,
+                owner_key_id: owner.map(str::to_owned),
+            },
+            needs: JobNeeds::default(),
+        }
+    }
+
+    #[test]
+    fn the_book_follows_what_the_store_says_of_each_job() {
+        let mut book = QueueBook::from_entries([entry("a", None), entry("b", Some("shop"))]);
+        book.set("c", Some(entry("c", Some("shop"))));
+        book.set("a", None);
+        book.set("zzz", None);
+        assert_eq!(book.len(), 2);
+        assert!(book.contains("b") && !book.contains("a"));
+        let ids = |jobs: Vec<JobRecord>| jobs.into_iter().map(|j| j.id).collect::<Vec<_>>();
+        assert_eq!(ids(book.newest(None, 10)), ["c", "b"]);
+        assert_eq!(ids(book.newest(Some("shop"), 1)), ["c"]);
+        assert_eq!(book.snapshot().len(), 2);
+    }
+}
