@@ -155,6 +155,9 @@ impl fmt::Display for Line<'_> {
         for w in self.words() {
             let l = w.letter as char;
             parts.push(match w.value {
+                // An `N` word with a whole value would read back as a line
+                // number: keep its decimal point.
+                Value::Number(v) if l == 'N' && v.fract() == 0.0 => format!("{l}{v:.1}"),
                 Value::Number(v) => format!("{l}{v}"),
                 Value::Flag => format!("{l}"),
                 Value::Text(t) => format!("{l}\"{}\"", String::from_utf8_lossy(t)),

@@ -213,6 +213,7 @@ fn printed_form_reparses_to_the_same_line() {
         "M117 Hi there",
         "G28 W",
         "; just a comment",
+        "n.0",
     ] {
         let (a, _) = parse(src);
         let printed = a.to_string();

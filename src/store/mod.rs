@@ -23,6 +23,7 @@ mod api_queries;
 mod attempts;
 mod events;
 mod files;
+mod group_commit;
 mod jobs;
 mod keys;
 mod orders;
@@ -135,6 +136,8 @@ pub struct Store {
     backend: Backend,
     policy: FailurePolicy,
     changes: Arc<Changes>,
+    /// SQLite's single writer, which commits queued writes together.
+    group_commit: Option<group_commit::Queue>,
 }
 
 /// Committed writes of this process: a counter and a signal, so readers of
@@ -143,6 +146,14 @@ pub struct Store {
 struct Changes {
     committed: AtomicU64,
     signal: Notify,
+}
+
+impl Changes {
+    /// Counts a commit and wakes whoever waits for one.
+    pub(crate) fn committed(&self) {
+        self.committed.fetch_add(1, Ordering::AcqRel);
+        self.signal.notify_waiters();
+    }
 }
 
 /// Runs a block in a write transaction, cloning the named values into each
@@ -205,7 +216,9 @@ impl Store {
                 ..FailurePolicy::default()
             },
             changes: Arc::default(),
-        })
+            group_commit: None,
+        }
+        .with_group_commit())
     }
 
     /// Opens (creating if needed) an SQLite database file.
@@ -254,9 +267,22 @@ impl Store {
         self.changes.signal.notified().await;
     }
 
-    fn note_commit(&self) {
-        self.changes.committed.fetch_add(1, Ordering::AcqRel);
-        self.changes.signal.notify_waiters();
+    /// What a write needs.
+    fn writer(&self) -> write::Writer {
+        write::Writer {
+            pool: self.write_pool.clone(),
+            backend: self.backend,
+            changes: Arc::clone(&self.changes),
+        }
+    }
+
+    /// On SQLite, starts the single writer that commits queued writes
+    /// together (see [`group_commit`]).
+    fn with_group_commit(mut self) -> Store {
+        if self.backend == Backend::Sqlite {
+            self.group_commit = Some(group_commit::start(self.writer()));
+        }
+        self
     }
 
     /// The URL it was opened with.

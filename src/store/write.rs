@@ -79,6 +79,14 @@ where
     Box::new(f)
 }
 
+/// What a write needs: the writer pool, the backend, the commit counter.
+#[derive(Debug, Clone)]
+pub(super) struct Writer {
+    pub pool: sqlx::AnyPool,
+    pub backend: Backend,
+    pub changes: std::sync::Arc<super::Changes>,
+}
+
 impl Store {
     /// Runs `work` in one write transaction (see the module docs).
     pub(crate) async fn write<T: Send + 'static>(
@@ -87,9 +95,11 @@ impl Store {
         what: &'static str,
         work: Work<T>,
     ) -> Result<T, StoreError> {
-        let store = self.clone();
-        let task =
-            tokio::spawn(async move { store.write_with_retries(persistence, what, work).await });
+        if let Some(queue) = &self.group_commit {
+            return super::group_commit::submit(queue, persistence, what, work).await;
+        }
+        let writer = self.writer();
+        let task = tokio::spawn(async move { writer.with_retries(persistence, what, &work).await });
         match task.await {
             Ok(result) => result,
             Err(join) => Err(StoreError::Invalid {
@@ -98,17 +108,20 @@ impl Store {
             }),
         }
     }
+}
 
-    async fn write_with_retries<T>(
+impl Writer {
+    /// Runs `work` in its own transaction, retrying transient failures.
+    pub(super) async fn with_retries<T>(
         &self,
         persistence: Persistence,
         what: &'static str,
-        work: Work<T>,
+        work: &Work<T>,
     ) -> Result<T, StoreError> {
         let mut backoff = FIRST_BACKOFF;
         let mut retries = 0u32;
         loop {
-            match self.transaction(&work).await {
+            match self.transaction(work).await {
                 Err(error) if is_transient(&error) => {
                     retries += 1;
                     if persistence == Persistence::Request && retries > REQUEST_RETRIES {
@@ -125,17 +138,21 @@ impl Store {
         }
     }
 
+    /// Begins a write transaction. On SQLite it takes the write lock at
+    /// once, so read-then-write never fails on a stale snapshot.
+    pub(super) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     async fn transaction<T>(&self, work: &Work<T>) -> Result<T, StoreError> {
-        let mut tx = match self.backend {
-            // Take the write lock at once, so read-then-write never fails
-            // on a stale snapshot.
-            Backend::Sqlite => self.write_pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.write_pool.begin().await?,
-        };
+        let mut tx = self.begin().await?;
         match work(&mut tx).await {
             Ok(value) => {
                 tx.commit().await?;
-                self.note_commit();
+                self.changes.committed();
                 Ok(value)
             }
             Err(error) => {
