@@ -27,6 +27,19 @@ pub struct ServerLimits {
     pub header_read_timeout: Duration,
 }
 
+/// Raises the soft limit on open files to the hard one, so the connection
+/// cap, not the process's file descriptors, is what limits clients.
+fn raise_open_files_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        if soft < hard {
+            if let Err(e) = setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+                tracing::debug!("could not raise the open files limit: {e}");
+            }
+        }
+    }
+}
+
 /// Serves `app` on `listener` until `shutdown` completes, then lets the
 /// requests in progress finish (for a few seconds).
 pub async fn run(
@@ -35,6 +48,7 @@ pub async fn run(
     limits: ServerLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    raise_open_files_limit();
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);

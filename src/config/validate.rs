@@ -66,7 +66,7 @@ pub(super) fn farm(raw: RawFarm, file: &str) -> Result<FarmSettings, ConfigError
         .ok_or_else(|| farm_err(file, "requeue_limit", "must be a positive integer"))?;
     let max_units_per_order = positive_int(raw.max_units_per_order.unwrap_or(1000))
         .ok_or_else(|| farm_err(file, "max_units_per_order", "must be a positive integer"))?;
-    let max_connections = positive_int(raw.max_connections.unwrap_or(512))
+    let max_connections = positive_int(raw.max_connections.unwrap_or(4096))
         .ok_or_else(|| farm_err(file, "max_connections", "must be a positive integer"))?;
     let header_read_timeout_s = positive_int(raw.header_read_timeout_s.unwrap_or(10))
         .ok_or_else(|| farm_err(file, "header_read_timeout_s", "must be a positive integer"))?;

@@ -8,7 +8,7 @@ use super::queue_feed::QueueHandle;
 use crate::api::PrinterView;
 use crate::config::PrinterProfile;
 use crate::domain::Phase;
-use crate::scheduler::{decide, Availability, PrinterCaps, Snapshot};
+use crate::scheduler::{decide_over, Availability, PrinterCaps};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -33,7 +33,7 @@ pub async fn round(queue: &QueueHandle, profiles: &[PrinterProfile], fleet: &Fle
     if !views.iter().any(|v| v.accepts_work) {
         return 0;
     }
-    let printers = profiles
+    let printers: Vec<PrinterCaps> = profiles
         .iter()
         .zip(&views)
         .map(|(profile, view)| {
@@ -41,11 +41,11 @@ pub async fn round(queue: &QueueHandle, profiles: &[PrinterProfile], fleet: &Fle
             PrinterCaps::from_profile(profile, availability(view), idle_since)
         })
         .collect();
-    let snapshot = Snapshot {
-        queue: queue.current().await.snapshot(),
-        printers,
+    let assignments = {
+        let book = queue.current().await;
+        decide_over(book.jobs(), &printers)
     };
-    let offers = decide(&snapshot).into_iter().filter_map(|assignment| {
+    let offers = assignments.into_iter().filter_map(|assignment| {
         let printer = fleet.printer(&assignment.printer)?.clone();
         Some(async move { printer.offer(&assignment.job_id).await })
     });

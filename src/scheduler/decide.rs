@@ -40,16 +40,21 @@ fn printer_order(a: &PrinterCaps, b: &PrinterCaps) -> Ordering {
 /// [accept work](PrinterCaps::accepts_work) — busy, offline, or awaiting a
 /// bed clear without auto-eject — get nothing.
 pub fn decide(snapshot: &Snapshot) -> Vec<Assignment> {
-    let mut free: Vec<&PrinterCaps> = snapshot
-        .printers
-        .iter()
-        .filter(|p| p.accepts_work())
-        .collect();
+    let queue: Vec<&QueuedJob> = snapshot.queue.iter().collect();
+    decide_over(queue, &snapshot.printers)
+}
+
+/// [`decide`] over borrowed queue entries (the farm's in-memory queue is
+/// not copied for a round).
+pub fn decide_over(mut queue: Vec<&QueuedJob>, printers: &[PrinterCaps]) -> Vec<Assignment> {
+    let mut free: Vec<&PrinterCaps> = printers.iter().filter(|p| p.accepts_work()).collect();
     free.sort_by(|a, b| printer_order(a, b));
     let mut names_taken: HashSet<&str> = HashSet::new();
     free.retain(|p| names_taken.insert(&p.name));
 
-    let mut queue: Vec<&QueuedJob> = snapshot.queue.iter().collect();
+    if free.is_empty() {
+        return Vec::new();
+    }
     queue.sort_by(|a, b| queue_order(a, b));
     let mut jobs_taken: HashSet<&str> = HashSet::new();
     let mut assignments = Vec::new();

@@ -14,7 +14,7 @@ mod refusal;
 mod routing;
 mod snapshot;
 
-pub use decide::{decide, queue_order};
+pub use decide::{decide, decide_over, queue_order};
 pub use queue::{QueueBook, QueuedEntry};
 pub use refusal::{can_any_print, Refusal};
 pub use routing::{can_print, mismatches, Mismatch};

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 pub struct QueuedEntry {
     /// The job as stored.
     pub job: JobRecord,
-    /// What it needs of a printer.
-    pub needs: JobNeeds,
+    /// The scheduler's view of it, built once.
+    pub queued: QueuedJob,
 }
 
 impl QueuedEntry {
@@ -20,19 +20,14 @@ impl QueuedEntry {
     pub fn from_store(queued: store::QueuedJob) -> QueuedEntry {
         let needs = JobNeeds::from_store(&queued.job, &queued.file);
         QueuedEntry {
+            queued: QueuedJob {
+                id: queued.job.id.clone(),
+                priority: queued.job.priority,
+                due_at: queued.job.due_at,
+                created_at: queued.job.created_at,
+                needs,
+            },
             job: queued.job,
-            needs,
-        }
-    }
-
-    /// The scheduler's view of it.
-    pub fn to_snapshot(&self) -> QueuedJob {
-        QueuedJob {
-            id: self.job.id.clone(),
-            priority: self.job.priority,
-            due_at: self.job.due_at,
-            created_at: self.job.created_at,
-            needs: self.needs.clone(),
         }
     }
 }
@@ -73,12 +68,9 @@ impl QueueBook {
         self.entries.is_empty()
     }
 
-    /// The queue in the scheduler's terms.
-    pub fn snapshot(&self) -> Vec<QueuedJob> {
-        self.entries
-            .values()
-            .map(QueuedEntry::to_snapshot)
-            .collect()
+    /// The queue in the scheduler's terms, borrowed.
+    pub fn jobs(&self) -> Vec<&QueuedJob> {
+        self.entries.values().map(|e| &e.queued).collect()
     }
 
     /// Newest first, at most `limit`, only `owner`'s when given.
@@ -128,7 +120,13 @@ mod tests {
                 finished_at: None,
                 owner_key_id: owner.map(str::to_owned),
             },
-            needs: JobNeeds::default(),
+            queued: QueuedJob {
+                id: id.to_owned(),
+                priority: 0,
+                due_at: None,
+                created_at: 0,
+                needs: JobNeeds::default(),
+            },
         }
     }
 
@@ -143,6 +141,6 @@ mod tests {
         let ids = |jobs: Vec<JobRecord>| jobs.into_iter().map(|j| j.id).collect::<Vec<_>>();
         assert_eq!(ids(book.newest(None, 10)), ["c", "b"]);
         assert_eq!(ids(book.newest(Some("shop"), 1)), ["c"]);
-        assert_eq!(book.snapshot().len(), 2);
+        assert_eq!(book.jobs().len(), 2);
     }
 }

@@ -40,6 +40,10 @@ fn event(row: &sqlx::any::AnyRow) -> Result<EventRecord, StoreError> {
     })
 }
 
+/// An event's id is made a little before its `at` is read: ids this much
+/// older than a window's start are still looked at.
+const ID_CLOCK_SLACK_MS: i64 = 1_000;
+
 impl Store {
     /// Events at or after `since_ms` with an id after `after_id`, in id
     /// order, at most `limit`: pages through a window of the event log.
@@ -49,9 +53,17 @@ impl Store {
         after_id: &str,
         limit: i64,
     ) -> Result<Vec<EventRecord>, StoreError> {
-        sqlx::query::<Any>("SELECT * FROM events WHERE at >= $1 AND id > $2 ORDER BY id LIMIT $3")
+        // Ids start with their creation time in hex (`new_id`): bounding
+        // the id too lets the primary key serve the range.
+        let lowest = format!("{:012x}", since_ms.saturating_sub(ID_CLOCK_SLACK_MS).max(0));
+        let after = if after_id > lowest.as_str() {
+            after_id
+        } else {
+            lowest.as_str()
+        };
+        sqlx::query::<Any>("SELECT * FROM events WHERE id > $2 AND at >= $1 ORDER BY id LIMIT $3")
             .bind(since_ms)
-            .bind(after_id)
+            .bind(after)
             .bind(limit)
             .fetch_all(&self.read_pool)
             .await?
