@@ -24,6 +24,8 @@ enum Command {
     Serve(cli::serve::Args),
     /// Manage API keys.
     Keys(cli::keys::Args),
+    /// Render one unit of a template product here, and check the result.
+    Render(cli::render::Args),
     /// Measure the serial link against virtual printers.
     Bench(cli::bench::Args),
 }
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         Command::Sim(a) => cli::sim::run(a),
         Command::Serve(a) => cli::serve::run(a),
         Command::Keys(a) => cli::keys::run(a),
+        Command::Render(a) => cli::render::run(a),
         Command::Bench(a) => cli::bench::run(a),
     };
     match result {

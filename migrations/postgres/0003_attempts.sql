@@ -12,6 +12,13 @@ ALTER TABLE jobs ADD CONSTRAINT jobs_waiting_without_printer CHECK
      OR printer IS NULL);
 -- The cause code of the job's last failure (`printer.thermal`, …).
 ALTER TABLE jobs ADD COLUMN failure_cause TEXT;
+-- A unit of a product: which, and the render that makes its file.
+ALTER TABLE jobs ALTER COLUMN file_id DROP NOT NULL;
+ALTER TABLE jobs ADD CONSTRAINT jobs_file_once_rendered CHECK
+    (file_id IS NOT NULL OR state IN ('pending', 'rendering', 'needs_review', 'cancelled', 'failed'));
+ALTER TABLE jobs ADD COLUMN product_sku TEXT;
+ALTER TABLE jobs ADD COLUMN product_version BIGINT;
+ALTER TABLE jobs ADD COLUMN render_key TEXT;
 
 -- Attempts: one row per time a job was given to a printer, with how it
 -- ended. Jobs keep their current state; the history lives here.
@@ -34,6 +41,56 @@ CREATE INDEX attempts_by_ended ON attempts (ended_at);
 -- At most one open attempt per printer and per job.
 CREATE UNIQUE INDEX attempts_one_open_per_printer ON attempts (printer) WHERE ended_at IS NULL;
 CREATE UNIQUE INDEX attempts_one_open_per_job ON attempts (job_id) WHERE ended_at IS NULL;
+
+
+-- Products: a fixed G-code file or a template rendered per unit, in
+-- versions (an order keeps the version it was placed with).
+CREATE TABLE products (
+    sku            TEXT NOT NULL,
+    version        BIGINT NOT NULL CHECK (version >= 1),
+    spec_json      TEXT NOT NULL,
+    kind           TEXT NOT NULL CHECK (kind IN ('file', 'template')),
+    file_id        TEXT REFERENCES files (id),
+    bundle_dir     TEXT,
+    bundle_sha256  TEXT,
+    profiles_json  TEXT NOT NULL,
+    charset_json   TEXT,
+    owner_key_id   TEXT REFERENCES api_keys (id),
+    created_at     BIGINT NOT NULL,
+    retired_at     BIGINT,
+    PRIMARY KEY (sku, version),
+    CHECK ((kind = 'file') = (file_id IS NOT NULL)),
+    CHECK ((kind = 'template') = (bundle_dir IS NOT NULL))
+);
+
+-- Renders: one per distinct input (template, values, profile, tools); the
+-- units that need the same input share it.
+CREATE TABLE renders (
+    key            TEXT PRIMARY KEY,
+    sku            TEXT NOT NULL,
+    version        BIGINT NOT NULL,
+    profile        TEXT NOT NULL,
+    values_json    TEXT NOT NULL,
+    state          TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),
+    file_id        TEXT REFERENCES files (id),
+    stl_path       TEXT,
+    error          TEXT,
+    tries          BIGINT NOT NULL DEFAULT 0,
+    not_before     BIGINT NOT NULL DEFAULT 0,
+    updated_at     BIGINT NOT NULL,
+    FOREIGN KEY (sku, version) REFERENCES products (sku, version),
+    CHECK ((state = 'done') = (file_id IS NOT NULL))
+);
+CREATE INDEX renders_by_state ON renders (state, not_before);
+CREATE INDEX jobs_by_render ON jobs (render_key);
+
+-- Order items name a product and the version ordered.
+ALTER TABLE order_items DROP CONSTRAINT order_items_sku_fkey;
+ALTER TABLE order_items ALTER COLUMN file_id DROP NOT NULL;
+ALTER TABLE order_items ADD COLUMN product_version BIGINT;
+INSERT INTO products (sku, version, spec_json, kind, file_id, profiles_json, created_at)
+SELECT sku, 1, json_build_object('name', sku, 'material', material, 'colour', colour)::text,
+       'file', file_id, '[]', 0 FROM catalogue;
 
 -- A print on the bed is a fact of its own: a printer in error may hold one.
 ALTER TABLE printers ADD COLUMN bed_full_since BIGINT;

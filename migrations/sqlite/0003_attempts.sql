@@ -9,7 +9,7 @@
 PRAGMA defer_foreign_keys = ON;
 CREATE TABLE jobs_new (
     id                   TEXT PRIMARY KEY,
-    file_id              TEXT NOT NULL REFERENCES files (id),
+    file_id              TEXT REFERENCES files (id),
     order_id             TEXT REFERENCES orders (id),
     order_item_id        TEXT REFERENCES order_items (id),
     unit_index           BIGINT NOT NULL DEFAULT 0 CHECK (unit_index >= 0),
@@ -32,6 +32,11 @@ CREATE TABLE jobs_new (
     finished_at          BIGINT,
     owner_key_id         TEXT REFERENCES api_keys (id),
     failure_cause        TEXT,
+    product_sku          TEXT,
+    product_version      BIGINT,
+    render_key           TEXT,
+    -- a job has its file once rendered
+    CHECK (file_id IS NOT NULL OR state IN ('pending', 'rendering', 'needs_review', 'cancelled', 'failed')),
     -- an active job is on a printer; a waiting job is on none
     CHECK (state NOT IN ('assigned', 'printing', 'paused') OR printer IS NOT NULL),
     CHECK (state NOT IN ('pending', 'rendering', 'needs_review', 'queued', 'held')
@@ -74,6 +79,67 @@ CREATE INDEX attempts_by_ended ON attempts (ended_at);
 -- At most one open attempt per printer and per job.
 CREATE UNIQUE INDEX attempts_one_open_per_printer ON attempts (printer) WHERE ended_at IS NULL;
 CREATE UNIQUE INDEX attempts_one_open_per_job ON attempts (job_id) WHERE ended_at IS NULL;
+
+
+-- Products: a fixed G-code file or a template rendered per unit, in
+-- versions (an order keeps the version it was placed with).
+CREATE TABLE products (
+    sku            TEXT NOT NULL,
+    version        BIGINT NOT NULL CHECK (version >= 1),
+    spec_json      TEXT NOT NULL,
+    kind           TEXT NOT NULL CHECK (kind IN ('file', 'template')),
+    file_id        TEXT REFERENCES files (id),
+    bundle_dir     TEXT,
+    bundle_sha256  TEXT,
+    profiles_json  TEXT NOT NULL,
+    charset_json   TEXT,
+    owner_key_id   TEXT REFERENCES api_keys (id),
+    created_at     BIGINT NOT NULL,
+    retired_at     BIGINT,
+    PRIMARY KEY (sku, version),
+    CHECK ((kind = 'file') = (file_id IS NOT NULL)),
+    CHECK ((kind = 'template') = (bundle_dir IS NOT NULL))
+);
+
+-- Renders: one per distinct input (template, values, profile, tools); the
+-- units that need the same input share it.
+CREATE TABLE renders (
+    key            TEXT PRIMARY KEY,
+    sku            TEXT NOT NULL,
+    version        BIGINT NOT NULL,
+    profile        TEXT NOT NULL,
+    values_json    TEXT NOT NULL,
+    state          TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),
+    file_id        TEXT REFERENCES files (id),
+    stl_path       TEXT,
+    error          TEXT,
+    tries          BIGINT NOT NULL DEFAULT 0,
+    not_before     BIGINT NOT NULL DEFAULT 0,
+    updated_at     BIGINT NOT NULL,
+    FOREIGN KEY (sku, version) REFERENCES products (sku, version),
+    CHECK ((state = 'done') = (file_id IS NOT NULL))
+);
+CREATE INDEX renders_by_state ON renders (state, not_before);
+CREATE INDEX jobs_by_render ON jobs (render_key);
+
+-- Order items name a product and the version ordered (the old catalogue
+-- stays for reading; new items may carry no file until rendered).
+CREATE TABLE order_items_new (
+    id                   TEXT PRIMARY KEY,
+    order_id             TEXT NOT NULL REFERENCES orders (id),
+    file_id              TEXT REFERENCES files (id),
+    sku                  TEXT,
+    product_version      BIGINT,
+    quantity             BIGINT NOT NULL CHECK (quantity >= 1),
+    personalisation_json TEXT
+);
+INSERT INTO order_items_new (id, order_id, file_id, sku, quantity, personalisation_json)
+SELECT id, order_id, file_id, sku, quantity, personalisation_json FROM order_items;
+DROP TABLE order_items;
+ALTER TABLE order_items_new RENAME TO order_items;
+INSERT INTO products (sku, version, spec_json, kind, file_id, profiles_json, created_at)
+SELECT sku, 1, json_object('name', sku, 'material', material, 'colour', colour), 'file', file_id,
+       '[]', 0 FROM catalogue;
 
 -- A print on the bed is a fact of its own: a printer in error may hold one.
 ALTER TABLE printers ADD COLUMN bed_full_since BIGINT;

@@ -146,7 +146,11 @@ pub async fn list(
 }
 
 /// The job, or 404 when it does not exist or is not the caller's to see.
-async fn visible_job(state: &AppState, caller: &Caller, id: &str) -> Result<JobRecord, ApiError> {
+pub(super) async fn visible_job(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<JobRecord, ApiError> {
     let job = state.store.get_job(id).await?;
     if !caller.may_see(job.owner_key_id.as_deref()) {
         return Err(ApiError::not_found("id", format!("job {id:?} not found")));
@@ -155,10 +159,15 @@ async fn visible_job(state: &AppState, caller: &Caller, id: &str) -> Result<JobR
 }
 
 /// The job as the API shows it, with its attempts.
-async fn job_view(state: &AppState, id: &str) -> Result<JobView, ApiError> {
+pub(super) async fn job_view(state: &AppState, id: &str) -> Result<JobView, ApiError> {
     let job = state.store.get_job(id).await?;
     let attempts = state.store.job_attempts(id).await?;
+    let render = match &job.render_key {
+        Some(key) => Some(state.store.get_render(key).await?),
+        None => None,
+    };
     let mut view = JobView::from(job);
+    view.render = render.map(Into::into);
     view.attempts = Some(attempts.into_iter().map(AttemptView::from).collect());
     Ok(view)
 }
@@ -206,15 +215,21 @@ pub async fn hold(
     Ok(Json(job_view(&state, &id).await?))
 }
 
-/// `POST /api/jobs/{id}/release`.
+/// `POST /api/jobs/{id}/release`: a held job back to the queue; a unit in
+/// review back to rendering, with its product's current version.
 pub async fn release(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<JobView>, ApiError> {
     caller.require(JOB_ADMIN_ROLES)?;
-    state.store.release(&id).await?;
-    state.farm.wake_scheduler();
+    let job = visible_job(&state, &caller, &id).await?;
+    if job.state == JobState::NeedsReview {
+        super::units::rerender(&state, &job, None).await?;
+    } else {
+        state.store.release(&id).await?;
+        state.farm.wake_scheduler();
+    }
     Ok(Json(job_view(&state, &id).await?))
 }
 

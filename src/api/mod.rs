@@ -19,9 +19,10 @@ mod jobs;
 mod metrics;
 mod orders;
 mod printers;
-pub mod profiles;
+mod products;
 pub mod server;
 mod stats;
+mod units;
 pub mod upload;
 pub mod validate;
 pub mod views;
@@ -61,6 +62,8 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::FarmMetrics>,
     /// Recent answers (keys, statistics).
     pub caches: Arc<cache::ApiCaches>,
+    /// The render tools this host has.
+    pub tools: Arc<crate::render::tools::Tools>,
 }
 
 /// Largest JSON body accepted.
@@ -80,6 +83,19 @@ pub fn router(state: AppState) -> Router {
         .route("/jobs/{id}/hold", post(jobs::hold))
         .route("/jobs/{id}/release", post(jobs::release))
         .route("/jobs/{id}/priority", post(jobs::priority))
+        .route("/jobs/{id}/personalisation", post(units::correct))
+        .route("/jobs/{id}/gcode", get(units::gcode))
+        .route("/jobs/{id}/stl", get(units::stl))
+        .route(
+            "/products",
+            post(products::create)
+                .get(products::list)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/products/{sku}",
+            get(products::get).delete(products::retire),
+        )
         .route("/orders", post(orders::create).get(orders::list))
         .route("/orders/{id}", get(orders::get))
         .route("/printers", get(printers::list))

@@ -23,11 +23,9 @@ impl TempFile {
         &self.path
     }
 
-    /// Moves the file to `target` and stops deleting it.
-    pub async fn persist(mut self, target: &Path) -> std::io::Result<()> {
-        tokio::fs::rename(&self.path, target).await?;
+    /// Stops deleting it (it was moved elsewhere).
+    pub fn keep(mut self) {
         self.keep = true;
-        Ok(())
     }
 }
 
@@ -52,7 +50,7 @@ pub struct Received {
     pub original_name: String,
 }
 
-fn multipart_error(error: MultipartError, limit_mb: u64) -> ApiError {
+pub(super) fn multipart_error(error: MultipartError, limit_mb: u64) -> ApiError {
     if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::TooLarge { limit_mb };
     }
@@ -105,7 +103,7 @@ pub async fn receive(
     ))
 }
 
-async fn write_field(
+pub(super) async fn write_field(
     mut field: Field<'_>,
     dir: &Path,
     limit_mb: u64,

@@ -11,8 +11,8 @@ use serde_json::Value;
 pub struct JobView {
     /// Id.
     pub id: String,
-    /// File printed.
-    pub file_id: String,
+    /// File printed (none until a unit of a template product is rendered).
+    pub file_id: Option<String>,
     /// Order it belongs to.
     pub order_id: Option<String>,
     /// Order line it belongs to.
@@ -51,6 +51,14 @@ pub struct JobView {
     pub finished_at: Option<i64>,
     /// Key that submitted it.
     pub owner_key_id: Option<String>,
+    /// The product it is a unit of, and the version ordered.
+    pub product: Option<ProductRef>,
+    /// How its file is being made, for a unit of a template product (in
+    /// single-job answers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub render: Option<RenderView>,
+    /// Where to download its G-code and part.
+    pub downloads: Downloads,
     /// Every attempt, oldest first (in single-job answers).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempts: Option<Vec<AttemptView>>,
@@ -58,6 +66,7 @@ pub struct JobView {
 
 impl From<JobRecord> for JobView {
     fn from(job: JobRecord) -> JobView {
+        let downloads = Downloads::of(&job.id, job.file_id.is_some(), job.render_key.is_some());
         JobView {
             id: job.id,
             file_id: job.file_id,
@@ -79,8 +88,71 @@ impl From<JobRecord> for JobView {
             created_at: job.created_at,
             started_at: job.started_at,
             finished_at: job.finished_at,
+            downloads,
+            product: job.product_sku.map(|sku| ProductRef {
+                sku,
+                version: job.product_version,
+            }),
             owner_key_id: job.owner_key_id,
+            render: None,
             attempts: None,
+        }
+    }
+}
+
+/// The product a unit belongs to.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProductRef {
+    /// Stock-keeping unit.
+    pub sku: String,
+    /// The version ordered.
+    pub version: Option<i64>,
+}
+
+/// Where a job's files can be downloaded.
+#[derive(Debug, Clone, Serialize)]
+pub struct Downloads {
+    /// The G-code, once there is one.
+    pub gcode: Option<String>,
+    /// The rendered part (STL), for a unit of a template product.
+    pub stl: Option<String>,
+}
+
+impl Downloads {
+    fn of(job: &str, has_file: bool, rendered: bool) -> Downloads {
+        Downloads {
+            gcode: has_file.then(|| format!("/api/jobs/{job}/gcode")),
+            stl: (has_file && rendered).then(|| format!("/api/jobs/{job}/stl")),
+        }
+    }
+}
+
+/// A unit's render.
+#[derive(Debug, Clone, Serialize)]
+pub struct RenderView {
+    /// The cache key (equal values share it).
+    pub key: String,
+    /// `queued`, `running`, `done` or `failed`.
+    pub state: String,
+    /// The values rendered with.
+    pub values: Value,
+    /// The slicer profile.
+    pub profile: String,
+    /// Tries so far.
+    pub tries: i64,
+    /// Why it failed, or why the last try did.
+    pub error: Option<String>,
+}
+
+impl From<crate::store::RenderRecord> for RenderView {
+    fn from(r: crate::store::RenderRecord) -> RenderView {
+        RenderView {
+            key: r.key,
+            state: r.state,
+            values: r.values,
+            profile: r.profile,
+            tries: r.tries,
+            error: r.error,
         }
     }
 }

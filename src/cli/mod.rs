@@ -7,5 +7,6 @@ pub mod bench;
 pub mod keys;
 pub mod logging;
 pub mod print;
+pub mod render;
 pub mod serve;
 pub mod sim;

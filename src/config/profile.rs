@@ -26,6 +26,11 @@ pub struct FarmSettings {
     /// Seconds a client may take to send a request's headers (and a
     /// keep-alive connection may stay idle).
     pub header_read_timeout_s: u32,
+    /// Directory of product bundles (`<sku>/spec.json` …) loaded at start;
+    /// none when unset.
+    pub products_dir: Option<PathBuf>,
+    /// Renders run at once (OpenSCAD and the slicer are single-threaded).
+    pub render_workers: u32,
 }
 
 /// How a printer is reached.

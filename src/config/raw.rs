@@ -26,6 +26,8 @@ pub(super) struct RawFarm {
     pub max_units_per_order: Option<i64>,
     pub max_connections: Option<i64>,
     pub header_read_timeout_s: Option<i64>,
+    pub products_dir: Option<String>,
+    pub render_workers: Option<i64>,
 }
 
 /// One `[[printer]]` table.

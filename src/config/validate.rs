@@ -70,6 +70,10 @@ pub(super) fn farm(raw: RawFarm, file: &str) -> Result<FarmSettings, ConfigError
         .ok_or_else(|| farm_err(file, "max_connections", "must be a positive integer"))?;
     let header_read_timeout_s = positive_int(raw.header_read_timeout_s.unwrap_or(10))
         .ok_or_else(|| farm_err(file, "header_read_timeout_s", "must be a positive integer"))?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let render_workers = positive_int(raw.render_workers.unwrap_or(cores as i64))
+        .ok_or_else(|| farm_err(file, "render_workers", "must be a positive integer"))?;
+    let products_dir = raw.products_dir.map(PathBuf::from);
     Ok(FarmSettings {
         database_url,
         listen,
@@ -79,6 +83,8 @@ pub(super) fn farm(raw: RawFarm, file: &str) -> Result<FarmSettings, ConfigError
         max_units_per_order,
         max_connections,
         header_read_timeout_s,
+        products_dir,
+        render_workers,
     })
 }
 

@@ -2,12 +2,14 @@
 //! in). The store, the printer supervisors and the API call them; tests
 //! exercise every rule without a database or a port.
 //!
+//! - [`catalogue`]: what an order line asks of its units;
 //! - [`failure`]: failure causes, blame and the requeue policy;
 //! - [`gates`]: whether an upload is G-code at all;
 //! - [`lifecycle`]: one printer's farm lifecycle as a state machine;
 //! - [`order_status`]: an order's status from its units;
 //! - [`recovery`]: what a restart means for interrupted jobs.
 
+pub mod catalogue;
 pub mod failure;
 pub mod gates;
 pub mod lifecycle;

@@ -4,7 +4,9 @@
 use super::{Farm, FleetControl};
 use crate::api::{self, AppState};
 use crate::config::Config;
-use crate::store::Store;
+use crate::render::tools::Tools;
+use crate::render::{directory, worker};
+use crate::store::{ProductKind, Store};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -19,6 +21,7 @@ pub struct Service {
     /// What the API handlers share.
     pub state: AppState,
     relay: JoinHandle<()>,
+    renders: Vec<JoinHandle<()>>,
 }
 
 impl Service {
@@ -30,6 +33,22 @@ impl Service {
             Ok(n) => tracing::info!("removed {n} temporary file(s) of uploads cut off by a crash"),
             Err(e) => tracing::warn!("cleaning {}: {e}", uploads.display()),
         }
+        match worker::remove_leftover_work(&config.farm.data_dir) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("removed {n} work folder(s) of renders cut off by a crash"),
+            Err(e) => tracing::warn!("cleaning the render work folders: {e}"),
+        }
+        let tools = Tools::detect().await;
+        let context = worker::Context {
+            store: store.clone(),
+            config: Arc::new(config.clone()),
+            tools: tools.clone(),
+            data_dir: config.farm.data_dir.clone(),
+        };
+        if let Some(dir) = &config.farm.products_dir {
+            directory::load(&context, dir).await;
+        }
+        let renders = start_renders(context, config.farm.render_workers).await?;
         let farm = Farm::start(config, store.clone()).await?;
         let (events, _) = tokio::sync::broadcast::channel(1024);
         let relay = tokio::spawn(api::relay_store_events(
@@ -45,13 +64,56 @@ impl Service {
             caches: Arc::default(),
             events,
             data_dir: config.farm.data_dir.clone(),
+            tools: Arc::new(tools),
         };
-        Ok(Service { farm, state, relay })
+        Ok(Service {
+            farm,
+            state,
+            relay,
+            renders,
+        })
     }
 
     /// Stops relaying events and shuts the farm down (printers left safe).
     pub async fn shutdown(self) {
         self.relay.abort();
+        for worker in &self.renders {
+            worker.abort();
+        }
         self.farm.shutdown().await;
     }
+}
+
+/// Starts the render workers, after putting renders a crash cut off back in
+/// the queue. Without the tools, says once which products cannot render and
+/// how to install them, and starts none (their renders wait in the queue).
+async fn start_renders(
+    context: worker::Context,
+    workers: u32,
+) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    let requeued = context.store.requeue_running_renders().await?;
+    if requeued > 0 {
+        tracing::info!("{requeued} render(s) cut off by a restart will run again");
+    }
+    if let Some(why) = context.tools.unavailable() {
+        let templates: Vec<String> = context
+            .store
+            .list_products()
+            .await?
+            .into_iter()
+            .filter(|p| matches!(p.kind, ProductKind::Template { .. }) && p.retired_at.is_none())
+            .map(|p| p.sku)
+            .collect();
+        if templates.is_empty() {
+            tracing::warn!("personalised products cannot render: {why}");
+        } else {
+            tracing::warn!(
+                "personalised products cannot render ({}): {why}; fixed-file products print as usual",
+                templates.join(", ")
+            );
+        }
+        return Ok(Vec::new());
+    }
+    let workers = usize::try_from(workers).unwrap_or(1);
+    Ok(worker::start(context, workers))
 }

@@ -99,7 +99,7 @@ mod tests {
         QueuedEntry {
             job: JobRecord {
                 id: id.to_owned(),
-                file_id: "f".into(),
+                file_id: Some("f".into()),
                 order_id: None,
                 order_item_id: None,
                 unit_index: 0,
@@ -119,6 +119,9 @@ mod tests {
                 started_at: None,
                 finished_at: None,
                 owner_key_id: owner.map(str::to_owned),
+                product_sku: None,
+                product_version: None,
+                render_key: None,
             },
             queued: QueuedJob {
                 id: id.to_owned(),

@@ -16,8 +16,10 @@ pub struct OrderItemRecord {
     pub id: String,
     /// Order it belongs to.
     pub order_id: String,
-    /// File printed.
-    pub file_id: String,
+    /// File printed (none when each unit is rendered).
+    pub file_id: Option<String>,
+    /// The product's version ordered.
+    pub product_version: Option<i64>,
     /// Catalogue product, when ordered by SKU.
     pub sku: Option<String>,
     /// Copies.
@@ -44,6 +46,7 @@ fn order_item(row: &sqlx::any::AnyRow) -> Result<OrderItemRecord, StoreError> {
         id: row.try_get("id")?,
         order_id: row.try_get("order_id")?,
         file_id: row.try_get("file_id")?,
+        product_version: row.try_get("product_version")?,
         sku: row.try_get("sku")?,
         quantity: row.try_get("quantity")?,
         personalisation: personalisation

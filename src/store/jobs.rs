@@ -11,7 +11,7 @@ use sqlx::{Any, AnyConnection};
 
 /// Everything needed to insert one job row.
 pub(super) struct JobInsert<'a> {
-    pub file_id: &'a str,
+    pub file_id: Option<&'a str>,
     pub order_id: Option<&'a str>,
     pub order_item_id: Option<&'a str>,
     pub unit_index: i64,
@@ -23,6 +23,9 @@ pub(super) struct JobInsert<'a> {
     pub required_tags: &'a [String],
     pub owner_key_id: Option<&'a str>,
     pub state: JobState,
+    pub product_sku: Option<&'a str>,
+    pub product_version: Option<i64>,
+    pub render_key: Option<&'a str>,
 }
 
 /// Inserts one job (with a `created` event unless it is `pending`: an
@@ -39,8 +42,8 @@ pub(super) async fn insert_job(
     sqlx::query::<Any>(
         "INSERT INTO jobs (id, file_id, order_id, order_item_id, unit_index, \
          personalisation_json, state, priority, due_at, material, colour, required_tags_json, \
-         owner_key_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $14, $7, $8, $9, $10, $11, $12, $13)",
+         owner_key_id, created_at, product_sku, product_version, render_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $14, $7, $8, $9, $10, $11, $12, $13, $15, $16, $17)",
     )
     .bind(&id)
     .bind(job.file_id)
@@ -56,9 +59,12 @@ pub(super) async fn insert_job(
     .bind(job.owner_key_id)
     .bind(now_ms())
     .bind(job.state.as_str())
+    .bind(job.product_sku)
+    .bind(job.product_version)
+    .bind(job.render_key)
     .execute(&mut *conn)
     .await
-    .map_err(|e| missing_reference(e, "file", job.file_id))?;
+    .map_err(|e| missing_reference(e, "file", job.file_id.unwrap_or("")))?;
     if job.state != JobState::Pending {
         let payload =
             json!({ "file_id": job.file_id, "unit_index": job.unit_index, "state": job.state });
@@ -103,7 +109,7 @@ impl Store {
                 let mut ids = Vec::with_capacity(new.quantity as usize);
                 for unit in 0..new.quantity {
                     let insert = JobInsert {
-                        file_id: &new.file_id,
+                        file_id: Some(&new.file_id),
                         order_id: None,
                         order_item_id: None,
                         unit_index: i64::from(unit),
@@ -115,6 +121,9 @@ impl Store {
                         required_tags: &new.required_tags,
                         owner_key_id: new.owner_key_id.as_deref(),
                         state: JobState::Queued,
+                        product_sku: None,
+                        product_version: None,
+                        render_key: None,
                     };
                     ids.push(insert_job(conn, &insert).await?);
                 }

@@ -28,6 +28,8 @@ mod jobs;
 mod keys;
 mod orders;
 mod printers;
+mod products;
+mod renders;
 mod rows;
 mod states;
 mod stats;
@@ -37,12 +39,14 @@ pub mod write;
 
 pub use api_queries::OrderItemRecord;
 pub use attempts::{AttemptEnding, AttemptRecord, AttemptStart, JobOutcome};
+pub use products::{NewProduct, ProductKind, ProductRecord};
+pub use renders::{RenderOutcome, RenderRecord};
 pub use states::{JobState, PrinterState, Role};
 pub use stats::{FarmStats, PrinterBusy};
 pub use types::{
-    ApiKeyRecord, CatalogueEntry, CreatedOrder, EventRecord, FileKeys, FileRecord, ItemSource,
-    JobFilter, JobRecord, NewFile, NewJob, NewOrder, NewOrderItem, OrderRecord, PrinterRecord,
-    QueuedJob, RecoveryReport,
+    ApiKeyRecord, CreatedOrder, EventRecord, FileKeys, FileRecord, JobFilter, JobRecord, NewFile,
+    NewJob, NewOrder, NewOrderItem, NewRender, NewUnit, OrderRecord, PrinterRecord, QueuedJob,
+    RecoveryReport,
 };
 
 use crate::domain::FailurePolicy;

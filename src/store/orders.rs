@@ -1,86 +1,23 @@
-//! Orders from shops, their items, and the product catalogue.
+//! Orders from shops and their items; each unit becomes a job.
 
 use super::events;
 use super::jobs::{insert_job, missing_reference, JobInsert};
 use super::states::JobState;
-use super::types::{CatalogueEntry, CreatedOrder, ItemSource, NewOrder, NewOrderItem, OrderRecord};
+use super::types::{CreatedOrder, NewOrder, OrderRecord};
 use super::write::Persistence;
 use super::{is_unique_violation, new_id, now_ms, tx, Store, StoreError};
 use serde_json::{json, Value};
 use sqlx::{Any, AnyConnection, Row};
 
-/// File, material and colour an order item resolves to.
-#[derive(Debug, Clone)]
-struct Resolved {
-    file_id: String,
-    sku: Option<String>,
-    material: Option<String>,
-    colour: Option<String>,
-}
-
-/// The personalisation of copy `unit`: an array of one value per copy is
-/// split; anything else is shared by every copy.
-fn unit_personalisation(item: &NewOrderItem, unit: usize) -> Option<&Value> {
-    match &item.personalisation {
-        Some(Value::Array(values)) if values.len() == item.quantity as usize => values.get(unit),
-        other => other.as_ref(),
-    }
-}
-
-fn catalogue_entry(row: &sqlx::any::AnyRow) -> Result<CatalogueEntry, StoreError> {
-    Ok(CatalogueEntry {
-        sku: row.try_get("sku")?,
-        file_id: row.try_get("file_id")?,
-        material: row.try_get("material")?,
-        colour: row.try_get("colour")?,
-    })
-}
-
-async fn resolve(conn: &mut AnyConnection, item: &NewOrderItem) -> Result<Resolved, StoreError> {
-    match &item.source {
-        ItemSource::File(file_id) => Ok(Resolved {
-            file_id: file_id.clone(),
-            sku: None,
-            material: item.material.clone(),
-            colour: item.colour.clone(),
-        }),
-        ItemSource::Sku(sku) => {
-            let row = sqlx::query::<Any>("SELECT * FROM catalogue WHERE sku = $1")
-                .bind(sku)
-                .fetch_optional(conn)
-                .await?
-                .ok_or_else(|| StoreError::NotFound {
-                    kind: "sku",
-                    id: sku.clone(),
-                })?;
-            let entry = catalogue_entry(&row)?;
-            Ok(Resolved {
-                file_id: entry.file_id,
-                sku: Some(entry.sku),
-                material: item.material.clone().or(entry.material),
-                colour: item.colour.clone().or(entry.colour),
-            })
-        }
-    }
-}
-
 /// Units written per transaction when an order is stored, so a large order
 /// never holds SQLite's write lock for more than a few milliseconds.
 pub const ORDER_BATCH: usize = 100;
 
-/// One unit to insert: its item, its number within the item, its values.
-#[derive(Debug, Clone)]
+/// One unit to insert: its item and its number within the item.
+#[derive(Debug, Clone, Copy)]
 struct Unit {
     item: usize,
     index: usize,
-    personalisation: Option<Value>,
-}
-
-/// An item once its file, SKU and material are known.
-#[derive(Debug, Clone)]
-struct StoredItem {
-    id: String,
-    resolved: Resolved,
 }
 
 impl Store {
@@ -91,10 +28,10 @@ impl Store {
     /// start ([`Store::discard_unaccepted_orders`]). A duplicate external id
     /// is refused with the existing order's id.
     pub async fn create_order(&self, new: &NewOrder) -> Result<CreatedOrder, StoreError> {
-        if let Some(item) = new.items.iter().find(|i| i.quantity == 0) {
+        if new.items.iter().any(|i| i.units.is_empty()) {
             return Err(StoreError::Invalid {
                 field: "quantity",
-                detail: format!("item {:?} must have quantity at least 1", item.source),
+                detail: "every item needs at least one unit".into(),
             });
         }
         let order = OrderRecord {
@@ -226,48 +163,15 @@ impl Store {
             })?;
         super::api_queries::order(&row)
     }
-
-    /// Adds or replaces a catalogue product.
-    pub async fn upsert_catalogue_entry(&self, entry: &CatalogueEntry) -> Result<(), StoreError> {
-        let entry = entry.clone();
-        self.write(
-            Persistence::Request,
-            "catalogue",
-            tx!([entry] |conn| {
-                sqlx::query::<Any>(
-                    "INSERT INTO catalogue (sku, file_id, material, colour) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (sku) DO UPDATE SET file_id = excluded.file_id, \
-                     material = excluded.material, colour = excluded.colour",
-                )
-                .bind(&entry.sku)
-                .bind(&entry.file_id)
-                .bind(&entry.material)
-                .bind(&entry.colour)
-                .execute(&mut *conn)
-                .await
-                .map_err(|e| missing_reference(e, "file", &entry.file_id))?;
-                Ok(())
-            }),
-        )
-        .await
-    }
-
-    pub async fn list_catalogue(&self) -> Result<Vec<CatalogueEntry>, StoreError> {
-        sqlx::query::<Any>("SELECT * FROM catalogue ORDER BY sku")
-            .fetch_all(&self.read_pool)
-            .await?
-            .iter()
-            .map(catalogue_entry)
-            .collect()
-    }
 }
 
-/// The order row and its items; units come after, in batches.
+/// The order row and its items; units come after, in batches. Returns
+/// the items' ids.
 async fn insert_order(
     conn: &mut AnyConnection,
     order: &OrderRecord,
     new: &NewOrder,
-) -> Result<Vec<StoredItem>, StoreError> {
+) -> Result<Vec<String>, StoreError> {
     sqlx::query::<Any>(
         "INSERT INTO orders (id, external_id, customer_ref, due_at, owner_key_id, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -284,83 +188,104 @@ async fn insert_order(
         true => StoreError::Duplicate("external order id"),
         false => StoreError::Database(e),
     })?;
-    let mut items = Vec::with_capacity(new.items.len());
+    let mut ids = Vec::with_capacity(new.items.len());
     for item in &new.items {
-        let resolved = resolve(conn, item).await?;
         let id = new_id();
+        let (sku, version) = item.product.clone().unzip();
         sqlx::query::<Any>(
-            "INSERT INTO order_items (id, order_id, file_id, sku, quantity, personalisation_json) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO order_items (id, order_id, file_id, sku, product_version, quantity, \
+             personalisation_json) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&id)
         .bind(&order.id)
-        .bind(&resolved.file_id)
-        .bind(&resolved.sku)
-        .bind(i64::from(item.quantity))
+        .bind(&item.file_id)
+        .bind(sku)
+        .bind(version)
+        .bind(item.units.len() as i64)
         .bind(item.personalisation.as_ref().map(Value::to_string))
         .execute(&mut *conn)
         .await
-        .map_err(|e| missing_reference(e, "file", &resolved.file_id))?;
-        items.push(StoredItem { id, resolved });
+        .map_err(|e| missing_reference(e, "file", item.file_id.as_deref().unwrap_or("")))?;
+        ids.push(id);
     }
-    Ok(items)
+    Ok(ids)
 }
 
 /// Every unit of every item, in item then unit order.
 fn units_of(new: &NewOrder) -> Vec<Unit> {
     let mut units = Vec::new();
-    for (item_index, item) in new.items.iter().enumerate() {
-        for index in 0..item.quantity as usize {
-            units.push(Unit {
-                item: item_index,
-                index,
-                personalisation: unit_personalisation(item, index).cloned(),
-            });
-        }
+    for (item, line) in new.items.iter().enumerate() {
+        units.extend((0..line.units.len()).map(|index| Unit { item, index }));
     }
     units
 }
 
-/// One batch of units as `pending` jobs.
+/// One batch of units as `pending` jobs, with the renders they need.
 async fn insert_units(
     conn: &mut AnyConnection,
     order: &OrderRecord,
     new: &NewOrder,
-    items: &[StoredItem],
+    item_ids: &[String],
     units: &[Unit],
 ) -> Result<Vec<String>, StoreError> {
     let mut ids = Vec::with_capacity(units.len());
     for unit in units {
-        let Some(item) = items.get(unit.item) else {
+        let (Some(item), Some(item_id)) = (new.items.get(unit.item), item_ids.get(unit.item))
+        else {
             continue;
         };
+        let Some(this) = item.units.get(unit.index) else {
+            continue;
+        };
+        if let Some(render) = &this.render {
+            super::renders::ensure_in(conn, render).await?;
+        }
+        let (sku, version) = item.product.clone().unzip();
         let job = JobInsert {
-            file_id: &item.resolved.file_id,
+            file_id: item.file_id.as_deref(),
             order_id: Some(&order.id),
-            order_item_id: Some(&item.id),
+            order_item_id: Some(item_id),
             unit_index: unit.index as i64,
-            personalisation: unit.personalisation.as_ref(),
+            personalisation: this.personalisation.as_ref(),
             priority: new.priority,
             due_at: order.due_at,
-            material: item.resolved.material.as_deref(),
-            colour: item.resolved.colour.as_deref(),
-            required_tags: &[],
+            material: item.material.as_deref(),
+            colour: item.colour.as_deref(),
+            required_tags: &item.required_tags,
             owner_key_id: order.owner_key_id.as_deref(),
             state: JobState::Pending,
+            product_sku: sku.as_deref(),
+            product_version: version,
+            render_key: this.render.as_ref().map(|r| r.key.as_str()),
         };
         ids.push(insert_job(conn, &job).await?);
     }
     Ok(ids)
 }
 
-/// Makes an order's units schedulable, all at once.
+/// Makes an order's units live, all at once: a unit whose file exists (an
+/// upload, a fixed product, a render done before) is queued; one whose
+/// render failed before needs review; the others wait for their render.
 async fn accept_order(
     conn: &mut AnyConnection,
     order: &OrderRecord,
     jobs: usize,
 ) -> Result<(), StoreError> {
     sqlx::query::<Any>(
-        "UPDATE jobs SET state = 'queued' WHERE order_id = $1 AND state = 'pending'",
+        "UPDATE jobs SET \
+           file_id = COALESCE(file_id, \
+             (SELECT r.file_id FROM renders r WHERE r.key = jobs.render_key AND r.state = 'done')), \
+           failure_reason = CASE WHEN render_key IS NOT NULL AND \
+             (SELECT r.state FROM renders r WHERE r.key = jobs.render_key) = 'failed' \
+             THEN (SELECT r.error FROM renders r WHERE r.key = jobs.render_key) \
+             ELSE failure_reason END, \
+           state = CASE \
+             WHEN render_key IS NULL THEN 'queued' \
+             WHEN (SELECT r.state FROM renders r WHERE r.key = jobs.render_key) = 'done' THEN 'queued' \
+             WHEN (SELECT r.state FROM renders r WHERE r.key = jobs.render_key) = 'failed' \
+               THEN 'needs_review' \
+             ELSE 'rendering' END \
+         WHERE order_id = $1 AND state = 'pending'",
     )
     .bind(&order.id)
     .execute(&mut *conn)

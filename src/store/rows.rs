@@ -12,7 +12,8 @@ use sqlx::Row;
 pub(super) const JOB_COLUMNS: &str = "j.id, j.file_id, j.order_id, j.order_item_id, \
     j.unit_index, j.personalisation_json, j.state, j.priority, j.due_at, j.material, j.colour, \
     j.required_tags_json, j.printer, j.attempts, j.failure_cause, j.failure_reason, j.last_acked_line, \
-    j.created_at, j.started_at, j.finished_at, j.owner_key_id";
+    j.created_at, j.started_at, j.finished_at, j.owner_key_id, j.product_sku, \
+    j.product_version, j.render_key";
 
 /// Columns selected for [`FileKeys`], prefixed with `f.`.
 pub(super) const FILE_KEY_COLUMNS: &str = "f.extents_min_x, f.extents_min_y, f.extents_min_z, \
@@ -97,6 +98,9 @@ pub(super) fn job(row: &AnyRow) -> Result<JobRecord, StoreError> {
         started_at: row.try_get("started_at")?,
         finished_at: row.try_get("finished_at")?,
         owner_key_id: row.try_get("owner_key_id")?,
+        product_sku: row.try_get("product_sku")?,
+        product_version: row.try_get("product_version")?,
+        render_key: row.try_get("render_key")?,
     })
 }
 

@@ -108,8 +108,8 @@ pub struct NewJob {
 pub struct JobRecord {
     /// Id.
     pub id: String,
-    /// File printed.
-    pub file_id: String,
+    /// File printed (none until a unit of a template product is rendered).
+    pub file_id: Option<String>,
     /// Order it belongs to.
     pub order_id: Option<String>,
     /// Order line it belongs to.
@@ -148,6 +148,12 @@ pub struct JobRecord {
     pub finished_at: Option<i64>,
     /// Key that submitted it.
     pub owner_key_id: Option<String>,
+    /// The product it is a unit of.
+    pub product_sku: Option<String>,
+    /// The product's version.
+    pub product_version: Option<i64>,
+    /// The render that makes (or made) its file.
+    pub render_key: Option<String>,
 }
 
 /// A queued job with its file's routing keys: the scheduler's input.
@@ -172,29 +178,59 @@ pub struct JobFilter {
     pub limit: Option<i64>,
 }
 
-/// What an order line prints.
-#[derive(Debug, Clone)]
-pub enum ItemSource {
-    /// An uploaded file.
-    File(String),
-    /// A catalogue product.
-    Sku(String),
+/// The render that makes a unit's file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRender {
+    /// Everything that decides the output, hashed (the cache key).
+    pub key: String,
+    /// The product.
+    pub sku: String,
+    /// Its version.
+    pub version: i64,
+    /// The slicer profile used (its tag, or `default`).
+    pub profile: String,
+    /// The unit's values, checked and complete.
+    pub values: Value,
 }
 
-/// One line of a new order.
-#[derive(Debug, Clone)]
-pub struct NewOrderItem {
-    /// File or SKU.
-    pub source: ItemSource,
-    /// Copies; at least 1.
-    pub quantity: u32,
-    /// Personalisation: an array of `quantity` values gives one per copy;
-    /// anything else is given to every copy.
+/// One unit of an order line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewUnit {
+    /// Its personalisation, as given.
     pub personalisation: Option<Value>,
-    /// Material, overriding the catalogue's.
+    /// For a template product: the render that makes its file.
+    pub render: Option<NewRender>,
+}
+
+/// One line of a new order, resolved by the caller.
+#[derive(Debug, Clone, Default)]
+pub struct NewOrderItem {
+    /// The file every unit prints (an upload or a fixed product); `None`
+    /// when each unit is rendered.
+    pub file_id: Option<String>,
+    /// The product and version ordered.
+    pub product: Option<(String, i64)>,
+    /// The units, in order.
+    pub units: Vec<NewUnit>,
+    /// The personalisation as sent (kept on the line).
+    pub personalisation: Option<Value>,
+    /// Material.
     pub material: Option<String>,
-    /// Colour, overriding the catalogue's.
+    /// Colour.
     pub colour: Option<String>,
+    /// Printer tags required.
+    pub required_tags: Vec<String>,
+}
+
+impl NewOrderItem {
+    /// `quantity` units of one file, without personalisation.
+    pub fn of_file(file_id: &str, quantity: usize) -> NewOrderItem {
+        NewOrderItem {
+            file_id: Some(file_id.to_owned()),
+            units: vec![NewUnit::default(); quantity],
+            ..NewOrderItem::default()
+        }
+    }
 }
 
 /// A new order.
@@ -238,19 +274,6 @@ pub struct CreatedOrder {
     pub order: OrderRecord,
     /// Ids of the jobs created, in item then unit order.
     pub job_ids: Vec<String>,
-}
-
-/// A catalogue product.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CatalogueEntry {
-    /// Stock-keeping unit.
-    pub sku: String,
-    /// File printed for it.
-    pub file_id: String,
-    /// Material.
-    pub material: Option<String>,
-    /// Colour.
-    pub colour: Option<String>,
 }
 
 /// A printer as stored.

@@ -1,14 +1,14 @@
 //! `/api/orders`: shops' orders, each unit becoming a job.
 
+mod items;
+
 use super::auth::{Caller, ORDER_ROLES};
 use super::body::{optional_ms, ApiJson, Timestamp};
 use super::error::ApiError;
-use super::feasibility::{ensure_printable, Wanted};
 use super::validate;
 use super::AppState;
 use crate::domain::{order_status, OrderStatus, UnitCounts};
-use crate::store::{ItemSource, NewOrder, NewOrderItem};
-use crate::store::{JobFilter, JobRecord, OrderRecord};
+use crate::store::{JobFilter, JobRecord, NewOrder, OrderRecord};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -31,16 +31,16 @@ pub struct CreateOrder {
     items: Vec<CreateOrderItem>,
 }
 
-/// One line of `POST /api/orders`: a `file_id` or a catalogue `sku`.
+/// One line of `POST /api/orders`: a `file_id` or a product's `sku`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrderItem {
-    file_id: Option<String>,
-    sku: Option<String>,
-    quantity: u32,
-    personalisation: Option<Value>,
-    material: Option<String>,
-    colour: Option<String>,
+    pub(super) file_id: Option<String>,
+    pub(super) sku: Option<String>,
+    pub(super) quantity: u32,
+    pub(super) personalisation: Option<Value>,
+    pub(super) material: Option<String>,
+    pub(super) colour: Option<String>,
 }
 
 impl CreateOrder {
@@ -118,8 +118,9 @@ pub struct OrderView {
 #[derive(Debug, Serialize)]
 pub struct ItemProgress {
     id: String,
-    file_id: String,
+    file_id: Option<String>,
     sku: Option<String>,
+    product_version: Option<i64>,
     personalisation: Option<Value>,
     total: i64,
     #[serde(flatten)]
@@ -149,6 +150,7 @@ async fn order_view(state: &AppState, order: OrderRecord) -> Result<OrderView, A
             id: item.id,
             file_id: item.file_id,
             sku: item.sku,
+            product_version: item.product_version,
             personalisation: item.personalisation,
             total: item.quantity,
         })
@@ -165,66 +167,6 @@ async fn order_view(state: &AppState, order: OrderRecord) -> Result<OrderView, A
     })
 }
 
-/// Checks one item and maps it to the store's type; `index` names it in errors.
-async fn checked_item(
-    state: &AppState,
-    caller: &Caller,
-    index: usize,
-    item: CreateOrderItem,
-) -> Result<NewOrderItem, ApiError> {
-    let prefix = format!("items[{index}].");
-    let (source, file_id, material, colour) = match (item.file_id, item.sku) {
-        (Some(file_id), None) => (ItemSource::File(file_id.clone()), file_id, None, None),
-        (None, Some(sku)) => {
-            let catalogue = state.store.list_catalogue().await?;
-            let entry = catalogue
-                .into_iter()
-                .find(|e| e.sku == sku)
-                .ok_or_else(|| {
-                    ApiError::not_found(&format!("{prefix}sku"), format!("sku {sku:?} not found"))
-                })?;
-            (
-                ItemSource::Sku(sku),
-                entry.file_id,
-                entry.material,
-                entry.colour,
-            )
-        }
-        _ => {
-            let field = format!("{prefix}file_id");
-            return Err(ApiError::unprocessable(
-                &field,
-                "give exactly one of file_id or sku",
-            ));
-        }
-    };
-    let file = match &source {
-        ItemSource::File(_) => {
-            super::files::usable_file(state, caller, &file_id, &format!("{prefix}file_id")).await?
-        }
-        ItemSource::Sku(_) => state
-            .store
-            .get_file(&file_id)
-            .await
-            .map_err(|e| ApiError::from_store(e, &format!("{prefix}sku")))?,
-    };
-    let material = item.material.or(material);
-    let colour = item.colour.or(colour);
-    let wanted = Wanted {
-        material: material.as_deref(),
-        colour: colour.as_deref(),
-        tags: &[],
-    };
-    ensure_printable(state, &file.keys, wanted, &prefix).await?;
-    Ok(NewOrderItem {
-        source,
-        quantity: item.quantity,
-        personalisation: item.personalisation,
-        material,
-        colour,
-    })
-}
-
 /// `POST /api/orders`.
 pub async fn create(
     State(state): State<AppState>,
@@ -236,7 +178,7 @@ pub async fn create(
     let due_at = optional_ms(body.due_at.as_ref(), "due_at")?;
     let mut items = Vec::with_capacity(body.items.len());
     for (index, item) in body.items.into_iter().enumerate() {
-        items.push(checked_item(&state, &caller, index, item).await?);
+        items.push(items::checked(&state, &caller, index, item).await?);
     }
     let new = NewOrder {
         external_id: Some(body.external_id),

@@ -1,4 +1,5 @@
-//! Mapping between printer profiles, G-code analyses and the store's file keys.
+//! A file's analysis against every printer of the farm, and the routing
+//! keys the store keeps for it.
 
 use crate::config::Config;
 use crate::gcode::{self, Analysis, Violation, ViolationKind};
