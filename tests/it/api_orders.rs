@@ -2,7 +2,7 @@
 //! them, refusals naming the item, and shops seeing only their own orders.
 
 use crate::api_support::{square_gcode, start};
-use printfarm::store::CatalogueEntry;
+use printfarm::store::{NewProduct, ProductKind};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -11,13 +11,17 @@ async fn an_order_of_three_items_becomes_one_job_per_unit() {
     let api = start().await;
     let tag = api.upload_by("shop", &square_gcode(60.0)).await;
     let clip = api.upload_by("shop", &square_gcode(80.0)).await;
-    let entry = CatalogueEntry {
+    let product = NewProduct {
         sku: "CLIP-1".into(),
-        file_id: clip.clone(),
-        material: Some("PETG".into()),
-        colour: None,
+        spec: json!({ "name": "Clip", "material": "PETG" }),
+        kind: ProductKind::File {
+            file_id: clip.clone(),
+        },
+        profiles: json!([]),
+        charset: None,
+        owner_key_id: None,
     };
-    api.store.upsert_catalogue_entry(&entry).await.unwrap();
+    api.store.create_product_version(&product).await.unwrap();
     let order = json!({
         "external_id": "shop-1001", "customer_ref": "cust-7", "due_at": 1_900_000_000_000i64,
         "items": [

@@ -29,6 +29,7 @@ mod printer_cli;
 mod printer_driver;
 mod printer_scripts;
 mod printer_stream;
+mod products_render;
 mod queue_feed;
 mod scheduler_decide;
 mod scheduler_props;

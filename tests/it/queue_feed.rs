@@ -4,7 +4,7 @@
 use crate::store_support::{one_job, sample_file, store_tests};
 use printfarm::domain::{AttemptEnd, FailureCause, Phase};
 use printfarm::farm::queue_feed;
-use printfarm::store::{AttemptEnding, ItemSource, NewOrder, NewOrderItem, Store};
+use printfarm::store::{AttemptEnding, NewOrder, NewOrderItem, Store};
 
 async fn queued_ids(store: &Store) -> Vec<String> {
     let mut ids: Vec<String> = store
@@ -56,13 +56,7 @@ async fn the_queue_in_memory_matches_the_store_after_every_change(store: Store) 
     store.end_attempt(&ending).await.unwrap();
     assert_eq!(book_ids(&queue).await, queued_ids(&store).await, "requeued");
     let order = NewOrder {
-        items: vec![NewOrderItem {
-            source: ItemSource::File(file.id.clone()),
-            quantity: 250,
-            personalisation: None,
-            material: None,
-            colour: None,
-        }],
+        items: vec![NewOrderItem::of_file(&file.id, 250)],
         ..NewOrder::default()
     };
     store.create_order(&order).await.unwrap();

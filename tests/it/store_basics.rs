@@ -2,8 +2,8 @@
 
 use crate::store_support::{sample_file, store_tests};
 use printfarm::store::{
-    CatalogueEntry, ItemSource, JobFilter, JobState, NewJob, NewOrder, NewOrderItem, Role, Store,
-    StoreError,
+    JobFilter, JobState, NewJob, NewOrder, NewOrderItem, NewProduct, NewUnit, ProductKind, Role,
+    Store, StoreError,
 };
 use serde_json::json;
 use sqlx::Row;
@@ -101,35 +101,46 @@ async fn jobs_for_a_missing_file_are_refused_and_nothing_is_written(store: Store
 async fn order_items_become_jobs_with_personalisation_per_unit(store: Store) {
     let file = sample_file(&store).await;
     let tag = sample_file(&store).await;
-    store
-        .upsert_catalogue_entry(&CatalogueEntry {
-            sku: "TAG-1".into(),
+    let product = NewProduct {
+        sku: "TAG-1".into(),
+        spec: json!({ "name": "Tag", "material": "PETG" }),
+        kind: ProductKind::File {
             file_id: tag.id.clone(),
-            material: Some("PETG".into()),
-            colour: Some("red".into()),
-        })
+        },
+        profiles: json!([]),
+        charset: None,
+        owner_key_id: None,
+    };
+    let version = store
+        .create_product_version(&product)
         .await
-        .unwrap();
+        .unwrap()
+        .version;
+    let unit = |name: &str| NewUnit {
+        personalisation: Some(json!({ "name": name })),
+        render: None,
+    };
+    let same = NewUnit {
+        personalisation: Some(json!({ "text": "same" })),
+        render: None,
+    };
     let order = NewOrder {
         external_id: Some("shop-1001".into()),
         due_at: Some(1_900_000_000_000),
         priority: 2,
         items: vec![
             NewOrderItem {
-                source: ItemSource::Sku("TAG-1".into()),
-                quantity: 3,
-                personalisation: Some(
-                    json!([{ "name": "Ann" }, { "name": "Bo" }, { "name": "Cy" }]),
-                ),
-                material: None,
+                file_id: Some(tag.id.clone()),
+                product: Some(("TAG-1".into(), version)),
+                units: vec![unit("Ann"), unit("Bo"), unit("Cy")],
+                material: Some("PETG".into()),
                 colour: Some("blue".into()),
+                ..NewOrderItem::default()
             },
             NewOrderItem {
-                source: ItemSource::File(file.id.clone()),
-                quantity: 2,
-                personalisation: Some(json!({ "text": "same" })),
+                units: vec![same.clone(), same],
                 material: Some("PLA".into()),
-                colour: None,
+                ..NewOrderItem::of_file(&file.id, 0)
             },
         ],
         ..NewOrder::default()
@@ -146,7 +157,7 @@ async fn order_items_become_jobs_with_personalisation_per_unit(store: Store) {
         .iter()
         .map(|j| {
             (
-                j.file_id == tag.id,
+                j.file_id.as_deref() == Some(tag.id.as_str()),
                 j.material.clone(),
                 j.colour.clone(),
                 j.personalisation.clone(),
@@ -186,23 +197,16 @@ async fn order_items_become_jobs_with_personalisation_per_unit(store: Store) {
 
 async fn orders_are_all_or_nothing(store: Store) {
     let file = sample_file(&store).await;
-    let item = |source| NewOrderItem {
-        source,
-        quantity: 2,
-        personalisation: None,
-        material: None,
-        colour: None,
-    };
     let order = NewOrder {
         items: vec![
-            item(ItemSource::File(file.id.clone())),
-            item(ItemSource::Sku("NOPE".into())),
+            NewOrderItem::of_file(&file.id, 2),
+            NewOrderItem::of_file("no-such-file", 2),
         ],
         ..NewOrder::default()
     };
     assert!(matches!(
         store.create_order(&order).await,
-        Err(StoreError::NotFound { kind: "sku", .. })
+        Err(StoreError::NotFound { kind: "file", .. })
     ));
     assert!(store
         .list_jobs(&JobFilter::default())
@@ -217,13 +221,7 @@ async fn a_shop_cannot_submit_the_same_external_order_twice(store: Store) {
     let order = NewOrder {
         external_id: Some("E-1".into()),
         owner_key_id: Some(key.id.clone()),
-        items: vec![NewOrderItem {
-            source: ItemSource::File(file.id),
-            quantity: 1,
-            personalisation: None,
-            material: None,
-            colour: None,
-        }],
+        items: vec![NewOrderItem::of_file(&file.id, 1)],
         ..NewOrder::default()
     };
     store.create_order(&order).await.unwrap();

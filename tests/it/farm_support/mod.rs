@@ -42,12 +42,14 @@ pub struct TestFarm {
     pub port: u16,
     pub key: String,
     pub client: Client,
+    /// Environment variables the server process gets on top of the test's.
+    pub env: Vec<(String, String)>,
     child: Option<Child>,
 }
 
-fn printers_toml(dir: &Path, port: u16, printers: &[TestPrinter]) -> String {
+fn printers_toml(dir: &Path, port: u16, printers: &[TestPrinter], farm_extra: &str) -> String {
     let mut text = format!(
-        "[farm]\ndatabase_url = \"sqlite://{}/farm.db?mode=rwc\"\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\nmax_upload_mb = 20\nrequeue_limit = 3\n",
+        "[farm]\ndatabase_url = \"sqlite://{}/farm.db?mode=rwc\"\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\nmax_upload_mb = 20\nrequeue_limit = 3\n{farm_extra}\n",
         dir.display(),
         dir.join("data").display()
     );
@@ -82,11 +84,25 @@ fn binary() -> &'static str {
 impl TestFarm {
     /// Writes the config, creates an operator key and starts the server.
     pub async fn start(printers: &[TestPrinter]) -> TestFarm {
+        Self::start_with(printers, "").await
+    }
+
+    /// As [`TestFarm::start`], with more `[farm]` lines (`products_dir = …`).
+    pub async fn start_with(printers: &[TestPrinter], farm_extra: &str) -> TestFarm {
+        Self::start_with_env(printers, farm_extra, &[]).await
+    }
+
+    /// As [`TestFarm::start_with`], the server run with `env` set.
+    pub async fn start_with_env(
+        printers: &[TestPrinter],
+        farm_extra: &str,
+        env: &[(&str, &str)],
+    ) -> TestFarm {
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         std::fs::write(
             dir.path().join("printers.toml"),
-            printers_toml(dir.path(), port, printers),
+            printers_toml(dir.path(), port, printers, farm_extra),
         )
         .unwrap();
         let out = Command::new(binary())
@@ -110,6 +126,10 @@ impl TestFarm {
             port,
             key,
             client: Client::new(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             child: None,
         };
         farm.spawn().await;
@@ -129,6 +149,7 @@ impl TestFarm {
             .arg(self.dir.path().join("printers.toml"))
             .stdout(Stdio::null())
             .stderr(log)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .spawn()
             .expect("spawn serve");
         self.child = Some(child);
