@@ -19,5 +19,6 @@ pub mod printer;
 pub mod protocol;
 pub mod render;
 pub mod scheduler;
+pub mod shops;
 pub mod sim;
 pub mod store;

@@ -21,6 +21,14 @@ pub enum ApiError {
     /// 401: no key, or an unknown key.
     #[error("{0}")]
     Unauthorized(String),
+    /// 401: a webhook whose signature header is missing or wrong.
+    #[error("{message}")]
+    BadSignature {
+        /// Why.
+        message: String,
+        /// The signature header.
+        header: String,
+    },
     /// 403: the key's role may not do this.
     #[error("{0}")]
     Forbidden(String),
@@ -130,7 +138,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized(_) | ApiError::BadSignature { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } | ApiError::Exists { .. } => StatusCode::CONFLICT,
@@ -143,7 +151,8 @@ impl ApiError {
         }
     }
 
-    fn field(&self) -> Option<&str> {
+    /// The field, parameter or header at fault, when the error names one.
+    pub fn field(&self) -> Option<&str> {
         match self {
             ApiError::BadRequest { field, .. }
             | ApiError::NotFound { field, .. }
@@ -153,6 +162,7 @@ impl ApiError {
             ApiError::TooLarge { .. } => Some("file"),
             ApiError::BodyTooLarge { .. } => Some("body"),
             ApiError::Unauthorized(_) => Some("X-Api-Key"),
+            ApiError::BadSignature { header, .. } => Some(header),
             _ => None,
         }
     }

@@ -21,6 +21,7 @@ mod orders;
 mod printers;
 mod products;
 pub mod server;
+mod shops;
 mod stats;
 mod units;
 pub mod upload;
@@ -64,6 +65,13 @@ pub struct AppState {
     pub caches: Arc<cache::ApiCaches>,
     /// The render tools this host has.
     pub tools: Arc<crate::render::tools::Tools>,
+    /// Wakes the shop intake when a delivery was stored.
+    pub intake_wake: Arc<tokio::sync::Notify>,
+}
+
+/// Starts the shop intake and the status callbacks over `state`.
+pub fn shops_start(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    shops::start(state)
 }
 
 /// Largest JSON body accepted.
@@ -101,9 +109,28 @@ pub fn router(state: AppState) -> Router {
         .route("/printers", get(printers::list))
         .route("/printers/{name}/{action}", post(printers::act))
         .route("/stats", get(stats::get))
-        .route("/events", get(events::stream));
+        .route("/events", get(events::stream))
+        .route(
+            "/shops",
+            post(shops::connections::create).get(shops::connections::list),
+        )
+        .route(
+            "/shops/{name}",
+            get(shops::connections::get)
+                .patch(shops::connections::patch)
+                .delete(shops::connections::delete),
+        )
+        .route("/shops/{name}/deliveries", get(shops::deliveries))
+        .route("/shops/{name}/callbacks", get(shops::callbacks))
+        .route("/intake", get(shops::list_intake))
+        .route("/intake/{id}", get(shops::get_intake))
+        .route("/intake/{id}/release", post(shops::release));
+    let webhooks = Router::new()
+        .route("/shopify/{shop}", post(shops::webhooks::shopify))
+        .route("/woocommerce/{shop}", post(shops::webhooks::woocommerce));
     Router::new()
         .nest("/api", api.layer(DefaultBodyLimit::max(JSON_BODY_LIMIT)))
+        .nest("/webhooks", webhooks.layer(DefaultBodyLimit::disable()))
         .route("/metrics", get(metrics::get))
         .fallback(no_route)
         .layer(TraceLayer::new_for_http())

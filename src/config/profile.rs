@@ -31,6 +31,8 @@ pub struct FarmSettings {
     pub products_dir: Option<PathBuf>,
     /// Renders run at once (OpenSCAD and the slicer are single-threaded).
     pub render_workers: u32,
+    /// Longest wait between tries of a status callback to a shop, s.
+    pub callback_retry_max_s: u32,
 }
 
 /// How a printer is reached.

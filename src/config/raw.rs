@@ -28,6 +28,7 @@ pub(super) struct RawFarm {
     pub header_read_timeout_s: Option<i64>,
     pub products_dir: Option<String>,
     pub render_workers: Option<i64>,
+    pub callback_retry_max_s: Option<i64>,
 }
 
 /// One `[[printer]]` table.

@@ -74,6 +74,8 @@ pub(super) fn farm(raw: RawFarm, file: &str) -> Result<FarmSettings, ConfigError
     let render_workers = positive_int(raw.render_workers.unwrap_or(cores as i64))
         .ok_or_else(|| farm_err(file, "render_workers", "must be a positive integer"))?;
     let products_dir = raw.products_dir.map(PathBuf::from);
+    let callback_retry_max_s = positive_int(raw.callback_retry_max_s.unwrap_or(300))
+        .ok_or_else(|| farm_err(file, "callback_retry_max_s", "must be a positive integer"))?;
     Ok(FarmSettings {
         database_url,
         listen,
@@ -85,6 +87,7 @@ pub(super) fn farm(raw: RawFarm, file: &str) -> Result<FarmSettings, ConfigError
         header_read_timeout_s,
         products_dir,
         render_workers,
+        callback_retry_max_s,
     })
 }
 

@@ -22,6 +22,7 @@ pub struct Service {
     pub state: AppState,
     relay: JoinHandle<()>,
     renders: Vec<JoinHandle<()>>,
+    shops: Vec<JoinHandle<()>>,
 }
 
 impl Service {
@@ -65,20 +66,23 @@ impl Service {
             events,
             data_dir: config.farm.data_dir.clone(),
             tools: Arc::new(tools),
+            intake_wake: Arc::default(),
         };
+        let shops = api::shops_start(&state);
         Ok(Service {
             farm,
             state,
             relay,
             renders,
+            shops,
         })
     }
 
     /// Stops relaying events and shuts the farm down (printers left safe).
     pub async fn shutdown(self) {
         self.relay.abort();
-        for worker in &self.renders {
-            worker.abort();
+        for task in self.renders.iter().chain(&self.shops) {
+            task.abort();
         }
         self.farm.shutdown().await;
     }

@@ -24,6 +24,7 @@ mod attempts;
 mod events;
 mod files;
 mod group_commit;
+mod intake;
 mod jobs;
 mod keys;
 mod orders;
@@ -31,6 +32,7 @@ mod printers;
 mod products;
 mod renders;
 mod rows;
+mod shops;
 mod states;
 mod stats;
 mod transitions;
@@ -39,8 +41,10 @@ pub mod write;
 
 pub use api_queries::OrderItemRecord;
 pub use attempts::{AttemptEnding, AttemptRecord, AttemptStart, JobOutcome};
+pub use intake::{CallbackRecord, IntakeRecord, StatusReport};
 pub use products::{NewProduct, ProductKind, ProductRecord};
 pub use renders::{RenderOutcome, RenderRecord};
+pub use shops::{DeliveryRecord, ShopRecord};
 pub use states::{JobState, PrinterState, Role};
 pub use stats::{FarmStats, PrinterBusy};
 pub use types::{

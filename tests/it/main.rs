@@ -5,6 +5,7 @@ mod api_support;
 mod corpus;
 mod farm_support;
 mod scheduler_support;
+mod shops_support;
 mod store_support;
 #[path = "printer_support/virtual_printer.rs"]
 mod virtual_printer;
@@ -34,6 +35,8 @@ mod queue_feed;
 mod scheduler_decide;
 mod scheduler_props;
 mod scheduler_refusals;
+mod shops_intake;
 mod sim_pty;
 mod store_attempts;
 mod store_basics;
+mod store_shops;

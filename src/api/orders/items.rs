@@ -116,7 +116,7 @@ async fn product_line(
             let file = state.store.get_file(file_id).await?;
             ensure_printable(state, &file.keys, wanted(&line), prefix).await?;
             line.file_id = Some(file.id);
-            line.units = plain_units(&item);
+            line.units = fixed_units(&spec, prefix, &item)?;
         }
         (ProductKind::Template { .. }, Some(template)) => {
             line.units = rendered_units(state, prefix, &template, &mut line, &item).await?;
@@ -136,6 +136,65 @@ fn wanted(line: &NewOrderItem) -> Wanted<'_> {
         colour: line.colour.as_deref(),
         tags: &line.required_tags,
     }
+}
+
+/// One unit's field name (`items[i].personalisation[u]`), its
+/// personalisation as given, and its values.
+type UnitGiven = (String, Option<Value>, Map<String, Value>);
+
+/// Each unit's values: one object per unit, or one for all.
+fn unit_values(prefix: &str, item: &CreateOrderItem) -> Result<Vec<UnitGiven>, ApiError> {
+    if let Some(Value::Array(values)) = &item.personalisation {
+        if values.len() != item.quantity as usize {
+            let why = format!(
+                "has {} entries for {} units: give one object per unit, or one object for all",
+                values.len(),
+                item.quantity
+            );
+            return Err(ApiError::unprocessable(
+                &format!("{prefix}personalisation"),
+                why,
+            ));
+        }
+    }
+    let per_unit = catalogue::per_unit(item.personalisation.as_ref(), item.quantity as usize);
+    let mut out = Vec::with_capacity(per_unit.len());
+    for (u, given) in per_unit.into_iter().enumerate() {
+        let field = format!("{prefix}personalisation[{u}]");
+        let values = match &given {
+            None => Map::new(),
+            Some(Value::Object(map)) => map.clone(),
+            Some(_) => {
+                let why = "must be an object of parameter values";
+                return Err(ApiError::unprocessable(&field, why));
+            }
+        };
+        out.push((field, given, values));
+    }
+    Ok(out)
+}
+
+/// A fixed file's units; when its spec lists parameters, each unit's
+/// values are checked against them (the file is the same for all).
+fn fixed_units(
+    spec: &ProductSpec,
+    prefix: &str,
+    item: &CreateOrderItem,
+) -> Result<Vec<NewUnit>, ApiError> {
+    if spec.parameters.is_empty() {
+        return Ok(plain_units(item));
+    }
+    let mut units = Vec::with_capacity(item.quantity as usize);
+    for (field, given, values) in unit_values(prefix, item)? {
+        spec.unit_values(&values, None).map_err(|refusal| {
+            ApiError::unprocessable(&format!("{field}.{}", refusal.name), refusal.reason)
+        })?;
+        units.push(NewUnit {
+            personalisation: given,
+            render: None,
+        });
+    }
+    Ok(units)
 }
 
 /// Checks each unit's values and names its render.
@@ -166,33 +225,8 @@ async fn rendered_units(
         line.required_tags = catalogue::tags(&line.required_tags, std::slice::from_ref(tag));
     }
     ensure_printable(state, &FileKeys::default(), wanted(line), prefix).await?;
-    if let Some(Value::Array(values)) = &item.personalisation {
-        if values.len() != item.quantity as usize {
-            let why = format!(
-                "has {} entries for {} units: give one object per unit, or one object for all",
-                values.len(),
-                item.quantity
-            );
-            return Err(ApiError::unprocessable(
-                &format!("{prefix}personalisation"),
-                why,
-            ));
-        }
-    }
-    let per_unit = catalogue::per_unit(item.personalisation.as_ref(), item.quantity as usize);
-    let mut units = Vec::with_capacity(per_unit.len());
-    for (u, given) in per_unit.into_iter().enumerate() {
-        let field = format!("{prefix}personalisation[{u}]");
-        let values: Map<String, Value> = match &given {
-            None => Map::new(),
-            Some(Value::Object(map)) => map.clone(),
-            Some(_) => {
-                return Err(ApiError::unprocessable(
-                    &field,
-                    "must be an object of parameter values",
-                ))
-            }
-        };
+    let mut units = Vec::with_capacity(item.quantity as usize);
+    for (field, given, values) in unit_values(prefix, item)? {
         let render = template
             .plan_unit(&values, profile, &state.tools)
             .map_err(|refusal| {

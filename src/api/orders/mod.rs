@@ -8,7 +8,7 @@ use super::error::ApiError;
 use super::validate;
 use super::AppState;
 use crate::domain::{order_status, OrderStatus, UnitCounts};
-use crate::store::{JobFilter, JobRecord, NewOrder, OrderRecord};
+use crate::store::{CreatedOrder, JobFilter, JobRecord, NewOrder, OrderRecord, StoreError};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -23,24 +23,24 @@ const LIST_MAX: i64 = 500;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrder {
-    external_id: String,
-    customer_ref: String,
-    due_at: Option<Timestamp>,
+    pub(crate) external_id: String,
+    pub(crate) customer_ref: String,
+    pub(crate) due_at: Option<Timestamp>,
     #[serde(default)]
-    priority: i64,
-    items: Vec<CreateOrderItem>,
+    pub(crate) priority: i64,
+    pub(crate) items: Vec<CreateOrderItem>,
 }
 
 /// One line of `POST /api/orders`: a `file_id` or a product's `sku`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrderItem {
-    pub(super) file_id: Option<String>,
-    pub(super) sku: Option<String>,
-    pub(super) quantity: u32,
-    pub(super) personalisation: Option<Value>,
-    pub(super) material: Option<String>,
-    pub(super) colour: Option<String>,
+    pub(crate) file_id: Option<String>,
+    pub(crate) sku: Option<String>,
+    pub(crate) quantity: u32,
+    pub(crate) personalisation: Option<Value>,
+    pub(crate) material: Option<String>,
+    pub(crate) colour: Option<String>,
 }
 
 impl CreateOrder {
@@ -167,6 +167,47 @@ async fn order_view(state: &AppState, order: OrderRecord) -> Result<OrderView, A
     })
 }
 
+/// Why an order was not placed.
+#[derive(Debug)]
+pub(crate) enum PlaceError {
+    /// The request is at fault (the error names the field).
+    Refused(ApiError),
+    /// The store refused it (e.g. the external id exists: its order).
+    Store(StoreError),
+}
+
+/// Checks an order and stores it: what `POST /api/orders` and the shops'
+/// intake share.
+pub(crate) async fn place(
+    state: &AppState,
+    caller: &Caller,
+    body: CreateOrder,
+) -> Result<CreatedOrder, PlaceError> {
+    body.check(state.config.farm.max_units_per_order)
+        .map_err(PlaceError::Refused)?;
+    let due_at = optional_ms(body.due_at.as_ref(), "due_at").map_err(PlaceError::Refused)?;
+    let mut items = Vec::with_capacity(body.items.len());
+    for (index, item) in body.items.into_iter().enumerate() {
+        let item = items::checked(state, caller, index, item).await;
+        items.push(item.map_err(PlaceError::Refused)?);
+    }
+    let new = NewOrder {
+        external_id: Some(body.external_id),
+        customer_ref: Some(body.customer_ref),
+        due_at,
+        priority: body.priority,
+        owner_key_id: Some(caller.key_id.clone()),
+        items,
+    };
+    let created = state
+        .store
+        .create_order(&new)
+        .await
+        .map_err(PlaceError::Store)?;
+    state.farm.wake_scheduler();
+    Ok(created)
+}
+
 /// `POST /api/orders`.
 pub async fn create(
     State(state): State<AppState>,
@@ -174,26 +215,10 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateOrder>,
 ) -> Result<(StatusCode, Json<CreatedOrderView>), ApiError> {
     caller.require(ORDER_ROLES)?;
-    body.check(state.config.farm.max_units_per_order)?;
-    let due_at = optional_ms(body.due_at.as_ref(), "due_at")?;
-    let mut items = Vec::with_capacity(body.items.len());
-    for (index, item) in body.items.into_iter().enumerate() {
-        items.push(items::checked(&state, &caller, index, item).await?);
-    }
-    let new = NewOrder {
-        external_id: Some(body.external_id),
-        customer_ref: Some(body.customer_ref),
-        due_at,
-        priority: body.priority,
-        owner_key_id: Some(caller.key_id),
-        items,
-    };
-    let created = state
-        .store
-        .create_order(&new)
-        .await
-        .map_err(|e| ApiError::from_store(e, "items"))?;
-    state.farm.wake_scheduler();
+    let created = place(&state, &caller, body).await.map_err(|e| match e {
+        PlaceError::Refused(e) => e,
+        PlaceError::Store(e) => ApiError::from_store(e, "items"),
+    })?;
     let view = CreatedOrderView {
         id: created.order.id,
         external_id: created.order.external_id,

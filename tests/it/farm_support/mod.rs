@@ -216,6 +216,19 @@ impl TestFarm {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .patch(self.url(path))
+            .header("X-Api-Key", &self.key)
+            .json(&body)
+            .send()
+            .await
+            .expect("PATCH");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn upload(&self, path: &Path) -> String {
         let bytes = std::fs::read(path).expect("sample");
         let name = path
