@@ -65,6 +65,7 @@ impl Service {
             events,
             data_dir: config.farm.data_dir.clone(),
             tools: Arc::new(tools),
+            selections: Arc::default(),
         };
         Ok(Service {
             farm,
