@@ -4,13 +4,13 @@
 use super::super::auth::{Caller, JOB_ADMIN_ROLES, SUBMIT_ROLES};
 use super::super::body::ApiJson;
 use super::super::error::ApiError;
-use super::super::farm::PrinterAction;
+use super::super::farm::{JobOnPrinter, PrinterAction};
 use super::super::jobs::cancel_job;
 use super::super::printers::control_error;
 use super::super::AppState;
 use super::files::{selected_file, start_once};
 use super::{look, Target};
-use crate::store::{now_ms, JobFilter, JobRecord, JobState};
+use crate::store::{now_ms, FileRecord, JobFilter, JobRecord, JobState};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -45,26 +45,49 @@ pub async fn get(
     let printers = look::printers(&state, &target);
     let farm_text = look::look(&printers).text;
     let Some(job) = latest(&state, &caller, &target).await? else {
-        return Ok(Json(json!({
-            "job": { "file": { "name": null, "path": null, "origin": null, "size": null, "date": null },
-                     "estimatedPrintTime": null, "lastPrintTime": null, "filament": null, "user": null },
-            "progress": { "completion": null, "filepos": null, "printTime": null,
-                          "printTimeLeft": null, "printTimeLeftOrigin": null },
-            "state": farm_text,
-        })));
+        return Ok(Json(no_job(farm_text)));
     };
     let file = match &job.file_id {
-        Some(id) => state.store.get_file(id).await.ok(),
+        Some(id) => Some(state.store.get_file(id).await?),
         None => None,
     };
+    let running = printers
+        .iter()
+        .find_map(|p| p.job.clone().filter(|j| j.id == job.id));
+    Ok(Json(describe(
+        &job,
+        file.as_ref(),
+        running.as_ref(),
+        farm_text,
+    )))
+}
+
+/// OctoPrint's answer when there is no job: every field, null.
+fn no_job(text: &str) -> Value {
+    json!({
+        "job": {
+            "file": { "name": null, "path": null, "origin": null, "size": null, "date": null },
+            "estimatedPrintTime": null, "lastPrintTime": null, "filament": null, "user": null,
+        },
+        "progress": {
+            "completion": null, "filepos": null, "printTime": null,
+            "printTimeLeft": null, "printTimeLeftOrigin": null,
+        },
+        "state": text,
+    })
+}
+
+/// `job` in OctoPrint's words, with its file and its printer's progress.
+fn describe(
+    job: &JobRecord,
+    file: Option<&FileRecord>,
+    running: Option<&JobOnPrinter>,
+    farm_text: &str,
+) -> Value {
     let estimate = file
-        .as_ref()
         .and_then(|f| f.analysis.get("estimated_time_s"))
         .and_then(Value::as_f64);
-    let on_printer = printers
-        .iter()
-        .find_map(|p| p.job.as_ref().filter(|j| j.id == job.id));
-    let (completion, left) = match (job.state, on_printer) {
+    let (completion, left) = match (job.state, running) {
         (JobState::Completed, _) => (100.0, Some(0.0)),
         (_, Some(running)) => (running.progress.unwrap_or(0.0) * 100.0, running.eta_s),
         _ => (0.0, estimate),
@@ -77,14 +100,15 @@ pub async fn get(
         JobState::Paused => "Paused",
         _ => farm_text,
     };
-    Ok(Json(json!({
+    let path = file.map(|f| f.original_name.as_str());
+    json!({
         "job": {
             "file": {
-                "name": file.as_ref().map(|f| f.original_name.rsplit('/').next().unwrap_or_default().to_owned()),
-                "path": file.as_ref().map(|f| f.original_name.clone()),
+                "name": path.map(|p| p.rsplit('/').next().unwrap_or(p)),
+                "path": path,
                 "origin": "local",
-                "size": file.as_ref().map(|f| f.size_bytes),
-                "date": file.as_ref().map(|f| f.created_at / 1000),
+                "size": file.map(|f| f.size_bytes),
+                "date": file.map(|f| f.created_at / 1000),
             },
             "estimatedPrintTime": estimate,
             "lastPrintTime": null,
@@ -100,7 +124,7 @@ pub async fn get(
         },
         "state": text,
         "printfarm": { "job_id": job.id, "job_state": job.state, "printer": job.printer },
-    })))
+    })
 }
 
 /// Body of `POST /api/job`.
