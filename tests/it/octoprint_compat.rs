@@ -644,10 +644,11 @@ print(json.dumps({"version": client.version, "uploaded": uploaded,
 
 #[tokio::test]
 async fn octorest_uploads_and_starts_a_print() {
-    let Ok(python) = std::env::var("PRINTFARM_TEST_OCTOREST_PYTHON") else {
+    let python = std::env::var("PRINTFARM_TEST_OCTOREST_PYTHON").unwrap_or_default();
+    if python.is_empty() {
         println!("SKIPPED octorest_uploads_and_starts_a_print: PRINTFARM_TEST_OCTOREST_PYTHON is unset (.ci/run installs octorest)");
         return;
-    };
+    }
     let farm = TestFarm::start(&[TestPrinter::pla("p1")]).await;
     let output = tokio::process::Command::new(python)
         .args(["-c", OCTOREST_SCRIPT, &farm.url("/"), &farm.key])
