@@ -1,5 +1,7 @@
-//! API keys and roles. A key comes in `X-Api-Key` or `Authorization: Bearer`;
-//! each handler says which roles may call it.
+//! API keys and roles. A key comes in `X-Api-Key` (any case of the name),
+//! `Authorization: Bearer`, or, for clients that cannot set headers (as
+//! OctoPrint accepts), the query parameter `?apikey=`; a header wins over the
+//! query. Each handler says which roles may call it.
 //!
 //! | role | may use |
 //! | --- | --- |
@@ -12,9 +14,9 @@
 use super::error::ApiError;
 use super::AppState;
 use crate::store::Role;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 
 /// Roles that may read and command printers, stats and the event stream.
 pub const FARM_ROLES: &[Role] = &[Role::Operator, Role::Technician];
@@ -67,15 +69,29 @@ fn presented_key(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
 }
 
+/// The key in the query parameter `apikey`, if any.
+fn query_key(uri: &Uri) -> Option<String> {
+    let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(uri).ok()?;
+    pairs
+        .into_iter()
+        .find(|(name, _)| name == "apikey")
+        .map(|(_, key)| key.trim().to_owned())
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let key = presented_key(&parts.headers)
+            .map(str::to_owned)
+            .or_else(|| query_key(&parts.uri))
             .filter(|k| !k.is_empty())
             .ok_or_else(|| {
-                ApiError::Unauthorized("an API key is required (X-Api-Key or Bearer)".into())
+                ApiError::Unauthorized(
+                    "an API key is required (X-Api-Key, Bearer or ?apikey=)".into(),
+                )
             })?;
+        let key = key.as_str();
         let record = match state.caches.key(key) {
             Some(record) => record,
             None => {
@@ -97,8 +113,8 @@ impl FromRequestParts<AppState> for Caller {
 
 #[cfg(test)]
 mod tests {
-    use super::presented_key;
-    use axum::http::HeaderMap;
+    use super::{presented_key, query_key};
+    use axum::http::{HeaderMap, Uri};
 
     #[test]
     fn finds_the_key_in_either_header() {
@@ -115,6 +131,20 @@ mod tests {
                 map.insert(*name, value.parse().unwrap());
             }
             assert_eq!(presented_key(&map), expected, "{headers:?}");
+        }
+    }
+
+    #[test]
+    fn finds_the_key_in_the_query() {
+        let cases = [
+            ("/api/version?apikey=abc", Some("abc")),
+            ("/api/version?x=1&apikey=%20abc%20", Some("abc")),
+            ("/api/version?apikeys=abc", None),
+            ("/api/version", None),
+        ];
+        for (uri, expected) in cases {
+            let uri: Uri = uri.parse().unwrap();
+            assert_eq!(query_key(&uri).as_deref(), expected, "{uri}");
         }
     }
 }

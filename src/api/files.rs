@@ -28,7 +28,11 @@ pub struct FileView {
 }
 
 impl FileView {
-    fn new(record: FileRecord, violations_by_printer: BTreeMap<String, Vec<Violation>>) -> Self {
+    /// The view of `record` with its checks against every printer.
+    pub(super) fn new(
+        record: FileRecord,
+        violations_by_printer: BTreeMap<String, Vec<Violation>>,
+    ) -> Self {
         FileView {
             id: record.id,
             sha256: record.sha256,

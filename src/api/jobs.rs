@@ -8,7 +8,7 @@ use super::printers::control_error;
 use super::validate;
 use super::views::{AttemptView, JobView};
 use super::AppState;
-use crate::store::{JobFilter, JobRecord, JobState, NewJob};
+use crate::store::{FileRecord, JobFilter, JobRecord, JobState, NewJob};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -76,22 +76,63 @@ pub async fn create(
     body.check(state.config.farm.max_units_per_order)?;
     let due_at = optional_ms(body.due_at.as_ref(), "due_at")?;
     let file = super::files::usable_file(&state, &caller, &body.file_id, "file_id").await?;
-    let wanted = Wanted {
-        material: body.material.as_deref(),
-        colour: body.colour.as_deref(),
-        tags: &body.tags,
-    };
-    ensure_printable(&state, &file.keys, wanted, "").await?;
-    let new = NewJob {
-        file_id: body.file_id,
+    let submission = Submission {
         quantity: body.quantity,
         priority: body.priority,
         due_at,
         material: body.material,
         colour: body.colour,
-        required_tags: body.tags,
+        tags: body.tags,
         personalisation: body.personalisation,
-        owner_key_id: Some(caller.key_id),
+    };
+    let job_ids = submit(&state, &caller, &file, submission).await?;
+    Ok((StatusCode::CREATED, Json(CreatedJobs { job_ids })))
+}
+
+/// What a job request asks for besides the file, already checked.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Submission {
+    /// Copies, one job each.
+    pub quantity: u32,
+    /// Higher runs first.
+    pub priority: i64,
+    /// Deadline, unix ms.
+    pub due_at: Option<i64>,
+    /// Required material.
+    pub material: Option<String>,
+    /// Required colour.
+    pub colour: Option<String>,
+    /// Required printer tags.
+    pub tags: Vec<String>,
+    /// Per-job personalisation.
+    pub personalisation: Option<Value>,
+}
+
+/// Queues `file` for `caller` as `submission` asks, once some printer of the
+/// farm could print it (else a 422 with the scheduler's reasons), and wakes
+/// the scheduler. Returns the new jobs' ids.
+pub(super) async fn submit(
+    state: &AppState,
+    caller: &Caller,
+    file: &FileRecord,
+    submission: Submission,
+) -> Result<Vec<String>, ApiError> {
+    let wanted = Wanted {
+        material: submission.material.as_deref(),
+        colour: submission.colour.as_deref(),
+        tags: &submission.tags,
+    };
+    ensure_printable(state, &file.keys, wanted, "").await?;
+    let new = NewJob {
+        file_id: file.id.clone(),
+        quantity: submission.quantity,
+        priority: submission.priority,
+        due_at: submission.due_at,
+        material: submission.material,
+        colour: submission.colour,
+        required_tags: submission.tags,
+        personalisation: submission.personalisation,
+        owner_key_id: Some(caller.key_id.clone()),
     };
     let job_ids = state
         .store
@@ -99,7 +140,7 @@ pub async fn create(
         .await
         .map_err(|e| ApiError::from_store(e, "file_id"))?;
     state.farm.wake_scheduler();
-    Ok((StatusCode::CREATED, Json(CreatedJobs { job_ids })))
+    Ok(job_ids)
 }
 
 /// The states named by every `state` parameter (repeated or comma-separated).
@@ -193,15 +234,22 @@ pub async fn cancel(
 ) -> Result<Json<JobView>, ApiError> {
     caller.require(JOB_ADMIN_ROLES)?;
     let job = visible_job(&state, &caller, &id).await?;
+    cancel_job(&state, job).await?;
+    Ok(Json(job_view(&state, &id).await?))
+}
+
+/// Cancels `job`: in the store while it waits, by its printer while it is
+/// on one (resolves once the attempt's end is recorded).
+pub(super) async fn cancel_job(state: &AppState, job: JobRecord) -> Result<(), ApiError> {
     match (job.state.is_active(), job.printer) {
         (true, Some(printer)) => state
             .farm
-            .cancel_job(&printer, &id)
+            .cancel_job(&printer, &job.id)
             .await
             .map_err(control_error)?,
-        _ => state.store.cancel_waiting(&id).await?,
+        _ => state.store.cancel_waiting(&job.id).await?,
     }
-    Ok(Json(job_view(&state, &id).await?))
+    Ok(())
 }
 
 /// `POST /api/jobs/{id}/hold`.

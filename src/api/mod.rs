@@ -1,5 +1,6 @@
 //! The farm's HTTP API (axum): files, jobs, orders, printers, stats,
-//! server-sent events and Prometheus metrics, with API keys and roles.
+//! server-sent events and Prometheus metrics, with API keys and roles; and
+//! an OctoPrint/Moonraker face for slicers ([`octoprint`]).
 //!
 //! Handlers only map requests to calls on the [`Store`], the
 //! [`scheduler`](crate::scheduler) submission check, the G-code analysis and
@@ -17,6 +18,7 @@ mod feasibility;
 mod files;
 mod jobs;
 mod metrics;
+pub mod octoprint;
 mod orders;
 mod printers;
 mod products;
@@ -67,6 +69,8 @@ pub struct AppState {
     pub tools: Arc<crate::render::tools::Tools>,
     /// Wakes the shop intake when a delivery was stored.
     pub intake_wake: Arc<tokio::sync::Notify>,
+    /// The files OctoPrint clients selected (see [`octoprint`]).
+    pub selections: Arc<octoprint::Selections>,
 }
 
 /// Starts the shop intake and the status callbacks over `state`.
@@ -131,6 +135,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api", api.layer(DefaultBodyLimit::max(JSON_BODY_LIMIT)))
         .nest("/webhooks", webhooks.layer(DefaultBodyLimit::disable()))
+        .merge(octoprint::router().layer(DefaultBodyLimit::max(JSON_BODY_LIMIT)))
         .route("/metrics", get(metrics::get))
         .fallback(no_route)
         .layer(TraceLayer::new_for_http())

@@ -67,6 +67,7 @@ impl Service {
             data_dir: config.farm.data_dir.clone(),
             tools: Arc::new(tools),
             intake_wake: Arc::default(),
+            selections: Arc::default(),
         };
         let shops = api::shops_start(&state);
         Ok(Service {

@@ -125,8 +125,20 @@ impl Store {
         row.as_ref().map(rows::file).transpose()
     }
 
-    pub async fn list_files(&self, limit: i64) -> Result<Vec<FileRecord>, StoreError> {
-        sqlx::query::<Any>("SELECT * FROM files f ORDER BY f.id DESC LIMIT $1")
+    /// Files newest first, at most `limit`: only `owner`'s when given.
+    pub async fn list_files(
+        &self,
+        owner: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<FileRecord>, StoreError> {
+        let query = match owner {
+            Some(owner) => sqlx::query::<Any>(
+                "SELECT * FROM files f WHERE f.owner_key_id = $1 ORDER BY f.id DESC LIMIT $2",
+            )
+            .bind(owner.to_owned()),
+            None => sqlx::query::<Any>("SELECT * FROM files f ORDER BY f.id DESC LIMIT $1"),
+        };
+        query
             .bind(limit)
             .fetch_all(&self.read_pool)
             .await?

@@ -26,6 +26,7 @@ mod hardening;
 mod link_flow_model;
 mod link_planned_motion;
 mod link_sim_firmware;
+mod octoprint_compat;
 mod printer_cli;
 mod printer_driver;
 mod printer_scripts;
