@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod farm;
+pub mod farmsim;
 pub mod files;
 pub mod gcode;
 pub mod metrics;

@@ -16,6 +16,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 mod fleet;
+mod schedule;
 mod spread;
 use spread::Spread;
 use std::process::ExitCode;
@@ -39,6 +40,8 @@ pub struct Args {
 pub enum BenchCommand {
     /// Serial streaming throughput and per-printer CPU cost.
     Stream(StreamArgs),
+    /// Scheduling policies compared in the farm simulator.
+    Schedule(schedule::ScheduleArgs),
 }
 
 /// Arguments of `printfarm bench stream`.
@@ -85,6 +88,7 @@ pub struct StreamArgs {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         BenchCommand::Stream(stream) => run_stream(&stream)?,
+        BenchCommand::Schedule(args) => schedule::run(&args)?,
     }
     Ok(ExitCode::SUCCESS)
 }

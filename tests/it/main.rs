@@ -20,6 +20,7 @@ mod cli_analyze;
 mod config_load;
 mod farm_e2e;
 mod farm_faults;
+mod farmsim_props;
 mod gcode_corpus;
 mod gcode_snapshots;
 mod hardening;
