@@ -163,13 +163,22 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
     .filter_map(Option::as_mut)
 }
 
-/// Completes the document the router built: security schemes, and on every
-/// operation the error responses all of them share.
+/// Completes the document the router built: security schemes, unique
+/// operation ids, and on every operation the error responses all of them
+/// share.
 pub fn finish(mut doc: OpenApi) -> OpenApi {
     security_schemes(&mut doc);
     for (path, item) in doc.paths.paths.iter_mut() {
         let keyed = path.starts_with("/api/");
         for operation in operations(item) {
+            // Handlers' names repeat across modules (`get`, `list`): the
+            // operation id is `<tag>_<handler>`, unique in the document.
+            let tag = operation.tags.as_ref().and_then(|t| t.first()).cloned();
+            if let (Some(tag), Some(id)) = (tag, operation.operation_id.as_mut()) {
+                if !id.starts_with(&format!("{tag}_")) {
+                    *id = format!("{tag}_{id}");
+                }
+            }
             let responses = &mut operation.responses.responses;
             let mut add = |status: &str, description: &str| {
                 responses

@@ -106,6 +106,15 @@ async fn openapi_document_is_3_1_with_security_and_error_responses() {
     let error_schema = "#/components/schemas/ErrorBody";
     let ops = operations(&doc);
     assert!(ops.len() >= 35, "{} operations", ops.len());
+    let ids: BTreeSet<&str> = ops
+        .iter()
+        .map(|(m, p, op)| {
+            op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{m} {p}"))
+        })
+        .collect();
+    assert_eq!(ids.len(), ops.len(), "operation ids repeat: {ids:?}");
     for (method, path, op) in &ops {
         let what = format!("{method} {path}");
         let responses = op["responses"].as_object().unwrap();
