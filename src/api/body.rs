@@ -102,7 +102,7 @@ pub fn field_in_message(message: &str) -> Option<String> {
 }
 
 /// A point in time given as unix milliseconds or an RFC 3339 string.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Timestamp {
     /// Unix milliseconds.

@@ -88,15 +88,24 @@ pub enum ApiError {
     Internal(#[from] anyhow::Error),
 }
 
-/// The JSON body of every error response.
-#[derive(Debug, Serialize)]
-struct ErrorBody<'a> {
+/// The JSON body of every error response (4xx and 5xx alike).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    /// What went wrong, in words (`internal error` for every 5xx).
     error: String,
+    /// The field, parameter or header at fault (`X-Api-Key` for a 401, the
+    /// signature header for a webhook's 401, `path` for an unknown endpoint).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, required = false)]
     field: Option<&'a str>,
+    /// Detailed reasons, e.g. why no printer of the farm could print a job
+    /// (422 only; left out when empty).
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    #[schema(value_type = Vec<String>, required = false)]
     reasons: &'a [String],
+    /// The id of the thing that exists already (409 only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, required = false)]
     existing_id: Option<&'a str>,
 }
 

@@ -19,7 +19,7 @@ use tokio_stream::wrappers::BroadcastStream;
 const RELAY_BATCH: i64 = 500;
 
 /// One state change in the farm, as sent to SSE clients.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FarmEvent {
     /// Id (time-ordered).
     pub id: String,
@@ -93,6 +93,15 @@ fn sse_event(item: Result<FarmEvent, BroadcastStreamRecvError>) -> Event {
 /// `GET /api/events`: every farm event as it happens. A client too slow to
 /// keep up gets a `lagged` event with the number skipped, not a dropped
 /// connection.
+#[utoipa::path(
+    get,
+    path = "/events",
+    tag = "events",
+    responses(
+        (status = 200, description = "Server-sent events: each event's name is its `kind`, its data a `FarmEvent`; a `lagged` event says how many a slow client missed", content_type = "text/event-stream", body = FarmEvent),
+    ),
+    security(("api_key" = ["operator", "technician"]), ("bearer" = ["operator", "technician"]))
+)]
 pub async fn stream(
     State(state): State<AppState>,
     caller: Caller,

@@ -32,7 +32,7 @@ pub trait FarmControl: Send + Sync + 'static {
 }
 
 /// One printer as the farm knows it now.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PrinterView {
     /// Name from `printers.toml`.
     pub name: String,
@@ -58,7 +58,7 @@ pub struct PrinterView {
 }
 
 /// The job a printer is working on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobOnPrinter {
     /// Job id.
     pub id: String,
@@ -73,7 +73,7 @@ pub struct JobOnPrinter {
 }
 
 /// One heater's reading.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Temperature {
     /// Heater name: `T0`, `T1`, `B` (bed), `C` (chamber).
     pub heater: String,

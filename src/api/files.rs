@@ -1,7 +1,7 @@
 //! `POST /api/files` (upload, analyse, check, store) and `GET /api/files/{id}`.
 
 use super::auth::{Caller, SUBMIT_ROLES};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::upload::{self, Received, FILE_FIELD};
 use super::AppState;
 use crate::files;
@@ -16,13 +16,15 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// A stored file as the API shows it (without its path on the server).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FileView {
     id: String,
     sha256: String,
     original_name: String,
     size_bytes: i64,
     created_at: i64,
+    /// The G-code analysis: extents, temperatures, tools, estimated time, …
+    #[schema(value_type = Object)]
     analysis: serde_json::Value,
     violations_by_printer: BTreeMap<String, Vec<Violation>>,
 }
@@ -43,6 +45,15 @@ impl FileView {
             violations_by_printer,
         }
     }
+}
+
+/// The multipart body of `POST /api/files` (for the API description).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct FileUpload {
+    /// The G-code file; its file name is kept as `original_name`.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
 }
 
 /// Records a received upload for `owner` (see [`files::record`]).
@@ -88,6 +99,19 @@ pub(super) fn refuse_oversized(headers: &HeaderMap, limit_mb: u64) -> Result<(),
 
 /// `POST /api/files`: multipart field `file`. Content already stored is
 /// not analysed again; a shop's upload never reveals another owner's file.
+#[utoipa::path(
+    post,
+    path = "/files",
+    tag = "files",
+    request_body(content = FileUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Stored, analysed and checked against every printer (the caller's copy when the content is known)", body = FileView),
+        (status = 400, description = "Not a multipart body, or no `file` part", body = ErrorBody),
+        (status = 413, description = "Larger than `max_upload_mb`", body = ErrorBody),
+        (status = 422, description = "Not printable G-code", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator", "technician", "shop"]), ("bearer" = ["operator", "technician", "shop"]))
+)]
 pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,
@@ -152,6 +176,17 @@ pub async fn usable_file(
 }
 
 /// `GET /api/files/{id}`.
+#[utoipa::path(
+    get,
+    path = "/files/{id}",
+    tag = "files",
+    params(("id" = String, Path, description = "File id")),
+    responses(
+        (status = 200, description = "The file and its checks", body = FileView),
+        (status = 404, description = "No such file (or not the caller's)", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator", "technician", "shop"]), ("bearer" = ["operator", "technician", "shop"]))
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,

@@ -2,7 +2,7 @@
 
 use super::auth::{Caller, JOB_ADMIN_ROLES, SUBMIT_ROLES};
 use super::body::{optional_ms, ApiJson, Timestamp};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::feasibility::{ensure_printable, Wanted};
 use super::printers::control_error;
 use super::validate;
@@ -20,7 +20,7 @@ const LIST_DEFAULT: i64 = 100;
 const LIST_MAX: i64 = 1000;
 
 /// Body of `POST /api/jobs`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateJob {
     file_id: String,
@@ -54,19 +54,48 @@ impl CreateJob {
 }
 
 /// Body of `POST /api/jobs/{id}/priority`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetPriority {
     priority: i64,
 }
 
 /// Answer to a job submission.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreatedJobs {
     job_ids: Vec<String>,
 }
 
+/// The query of `GET /api/jobs` (for the API description; the handler
+/// reads the pairs itself, so `state` may repeat).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListJobs {
+    /// Only jobs in these states: repeated or comma-separated.
+    #[param(example = "queued,held")]
+    state: Option<String>,
+    /// Only the units of this order.
+    order_id: Option<String>,
+    /// At most this many (default 100, at most 1000).
+    limit: Option<i64>,
+}
+
 /// `POST /api/jobs`.
+#[utoipa::path(
+    post,
+    path = "/jobs",
+    tag = "jobs",
+    request_body = CreateJob,
+    responses(
+        (status = 201, description = "Queued, one job per unit", body = CreatedJobs),
+        (status = 404, description = "No such file (`file_id`)", body = ErrorBody),
+        (status = 400, description = "Not JSON, or not sent as `application/json`", body = ErrorBody),
+        (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
+        (status = 422, description = "Out of bounds, or no printer of the farm could print it (`reasons` says why)", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator", "technician", "shop"]), ("bearer" = ["operator", "technician", "shop"]))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -161,6 +190,17 @@ pub fn parse_states(query: &[(String, String)]) -> Result<Vec<JobState>, ApiErro
 }
 
 /// `GET /api/jobs?state=…&order_id=…`.
+#[utoipa::path(
+    get,
+    path = "/jobs",
+    tag = "jobs",
+    params(ListJobs),
+    responses(
+        (status = 200, description = "Jobs, newest first; a shop sees only its own", body = Vec<JobView>),
+        (status = 400, description = "Unknown state or bad limit", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator", "technician", "shop"]), ("bearer" = ["operator", "technician", "shop"]))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -214,6 +254,17 @@ pub(super) async fn job_view(state: &AppState, id: &str) -> Result<JobView, ApiE
 }
 
 /// `GET /api/jobs/{id}`: the job and every attempt at printing it.
+#[utoipa::path(
+    get,
+    path = "/jobs/{id}",
+    tag = "jobs",
+    params(("id" = String, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "The job with its attempts", body = JobView),
+        (status = 404, description = "No such job (or not the caller's)", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator", "technician", "shop"]), ("bearer" = ["operator", "technician", "shop"]))
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -227,6 +278,19 @@ pub async fn get(
 /// `POST /api/jobs/{id}/cancel`: a waiting job is cancelled in the store; a
 /// job on a printer is cancelled by that printer (its cancel script runs,
 /// the attempt ends), and the answer comes once that is recorded.
+#[utoipa::path(
+    post,
+    path = "/jobs/{id}/cancel",
+    tag = "jobs",
+    params(("id" = String, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "Cancelled", body = JobView),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 409, description = "Not cancellable in its state", body = ErrorBody),
+        (status = 503, description = "The printer's control is unavailable", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator", "technician"]), ("bearer" = ["operator", "technician"]))
+)]
 pub async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
@@ -253,6 +317,18 @@ pub(super) async fn cancel_job(state: &AppState, job: JobRecord) -> Result<(), A
 }
 
 /// `POST /api/jobs/{id}/hold`.
+#[utoipa::path(
+    post,
+    path = "/jobs/{id}/hold",
+    tag = "jobs",
+    params(("id" = String, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "Held", body = JobView),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 409, description = "Not holdable in its state", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator", "technician"]), ("bearer" = ["operator", "technician"]))
+)]
 pub async fn hold(
     State(state): State<AppState>,
     caller: Caller,
@@ -265,6 +341,20 @@ pub async fn hold(
 
 /// `POST /api/jobs/{id}/release`: a held job back to the queue; a unit in
 /// review back to rendering, with its product's current version.
+#[utoipa::path(
+    post,
+    path = "/jobs/{id}/release",
+    tag = "jobs",
+    params(("id" = String, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "Queued again, or rendering again", body = JobView),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 409, description = "Not held or in review", body = ErrorBody),
+        (status = 422, description = "The unit cannot be rendered with the product's current version", body = ErrorBody),
+        (status = 503, description = "The render tools are missing", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator", "technician"]), ("bearer" = ["operator", "technician"]))
+)]
 pub async fn release(
     State(state): State<AppState>,
     caller: Caller,
@@ -282,6 +372,22 @@ pub async fn release(
 }
 
 /// `POST /api/jobs/{id}/priority` with `{"priority": n}`.
+#[utoipa::path(
+    post,
+    path = "/jobs/{id}/priority",
+    tag = "jobs",
+    params(("id" = String, Path, description = "Job id")),
+    request_body = SetPriority,
+    responses(
+        (status = 200, description = "Reprioritised", body = JobView),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 409, description = "Finished already", body = ErrorBody),
+        (status = 400, description = "Not JSON, or not sent as `application/json`", body = ErrorBody),
+        (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
+        (status = 422, description = "A field is missing, unknown or out of bounds (`field` names it)", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator", "technician"]), ("bearer" = ["operator", "technician"]))
+)]
 pub async fn priority(
     State(state): State<AppState>,
     caller: Caller,

@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod body;
 pub mod cache;
+pub mod docs;
 pub mod error;
 pub mod events;
 pub mod farm;
@@ -19,6 +20,7 @@ mod files;
 mod jobs;
 mod metrics;
 pub mod octoprint;
+pub mod openapi;
 mod orders;
 mod printers;
 mod products;
@@ -40,13 +42,14 @@ use crate::config::Config;
 use crate::store::Store;
 use anyhow::Context;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
 use axum::Router;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Everything the handlers share; cheap to clone.
 #[derive(Clone)]
@@ -81,62 +84,77 @@ pub fn shops_start(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
 /// Largest JSON body accepted.
 pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 
-/// The API's routes over `state`.
-pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route(
-            "/files",
-            post(files::upload).layer(DefaultBodyLimit::disable()),
-        )
-        .route("/files/{id}", get(files::get))
-        .route("/jobs", post(jobs::create).get(jobs::list))
-        .route("/jobs/{id}", get(jobs::get))
-        .route("/jobs/{id}/cancel", post(jobs::cancel))
-        .route("/jobs/{id}/hold", post(jobs::hold))
-        .route("/jobs/{id}/release", post(jobs::release))
-        .route("/jobs/{id}/priority", post(jobs::priority))
-        .route("/jobs/{id}/personalisation", post(units::correct))
-        .route("/jobs/{id}/gcode", get(units::gcode))
-        .route("/jobs/{id}/stl", get(units::stl))
-        .route(
-            "/products",
-            post(products::create)
-                .get(products::list)
-                .layer(DefaultBodyLimit::disable()),
-        )
-        .route(
-            "/products/{sku}",
-            get(products::get).delete(products::retire),
-        )
-        .route("/orders", post(orders::create).get(orders::list))
-        .route("/orders/{id}", get(orders::get))
-        .route("/printers", get(printers::list))
-        .route("/printers/{name}/{action}", post(printers::act))
-        .route("/stats", get(stats::get))
-        .route("/events", get(events::stream))
-        .route(
-            "/shops",
-            post(shops::connections::create).get(shops::connections::list),
-        )
-        .route(
-            "/shops/{name}",
-            get(shops::connections::get)
-                .patch(shops::connections::patch)
-                .delete(shops::connections::delete),
-        )
-        .route("/shops/{name}/deliveries", get(shops::deliveries))
-        .route("/shops/{name}/callbacks", get(shops::callbacks))
-        .route("/intake", get(shops::list_intake))
-        .route("/intake/{id}", get(shops::get_intake))
-        .route("/intake/{id}/release", post(shops::release));
-    let webhooks = Router::new()
-        .route("/shopify/{shop}", post(shops::webhooks::shopify))
-        .route("/woocommerce/{shop}", post(shops::webhooks::woocommerce));
-    Router::new()
+/// printfarm's own API, every route with its description: `/api/…`,
+/// `/webhooks/…` and `/metrics`. Routes are added only through
+/// `routes!(handler)`, which takes the path and methods from the handler's
+/// `#[utoipa::path]`; `tests/it/openapi.rs` fails on a route added any
+/// other way that the document does not have.
+fn own_api() -> OpenApiRouter<AppState> {
+    // Uploads take their own limit (`max_upload_mb`), checked while reading.
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(files::upload))
+        .routes(routes!(products::create, products::list))
+        .layer(DefaultBodyLimit::disable());
+    let api = OpenApiRouter::new()
+        .merge(uploads)
+        .routes(routes!(files::get))
+        .routes(routes!(jobs::create, jobs::list))
+        .routes(routes!(jobs::get))
+        .routes(routes!(jobs::cancel))
+        .routes(routes!(jobs::hold))
+        .routes(routes!(jobs::release))
+        .routes(routes!(jobs::priority))
+        .routes(routes!(units::correct))
+        .routes(routes!(units::gcode))
+        .routes(routes!(units::stl))
+        .routes(routes!(products::get, products::retire))
+        .routes(routes!(orders::create, orders::list))
+        .routes(routes!(orders::get))
+        .routes(routes!(printers::list))
+        .routes(routes!(printers::act))
+        .routes(routes!(stats::get))
+        .routes(routes!(events::stream))
+        .routes(routes!(
+            shops::connections::create,
+            shops::connections::list
+        ))
+        .routes(routes!(
+            shops::connections::get,
+            shops::connections::patch,
+            shops::connections::delete
+        ))
+        .routes(routes!(shops::deliveries))
+        .routes(routes!(shops::callbacks))
+        .routes(routes!(shops::list_intake))
+        .routes(routes!(shops::get_intake))
+        .routes(routes!(shops::release));
+    let webhooks = OpenApiRouter::new()
+        .routes(routes!(shops::webhooks::shopify))
+        .routes(routes!(shops::webhooks::woocommerce));
+    OpenApiRouter::with_openapi(<openapi::ApiDoc as utoipa::OpenApi>::openapi())
         .nest("/api", api.layer(DefaultBodyLimit::max(JSON_BODY_LIMIT)))
         .nest("/webhooks", webhooks.layer(DefaultBodyLimit::disable()))
+        .routes(routes!(metrics::get))
+}
+
+/// The OpenAPI 3.1 document of printfarm's own API (what
+/// `GET /api/openapi.json` serves).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    openapi::finish(own_api().into_openapi())
+}
+
+/// The API's routes over `state`: printfarm's own API (described at
+/// `/api/openapi.json`, browsable at `/api/docs`) and the OctoPrint/Moonraker
+/// face for slicers, which is not described.
+pub fn router(state: AppState) -> Router {
+    let (own, document) = own_api().split_for_parts();
+    let document = openapi::finish(document)
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises");
+    Router::new()
+        .merge(own)
         .merge(octoprint::router().layer(DefaultBodyLimit::max(JSON_BODY_LIMIT)))
-        .route("/metrics", get(metrics::get))
+        .merge(docs::router(document.into()))
         .fallback(no_route)
         .layer(TraceLayer::new_for_http())
         .with_state(state)

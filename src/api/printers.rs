@@ -2,14 +2,23 @@
 //! actions (clear the bed, pause, resume, cancel, emergency stop, reset).
 
 use super::auth::{Caller, FARM_ROLES};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::farm::{ControlError, PrinterAction, PrinterView};
 use super::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
-use serde_json::{json, Value};
+use serde::Serialize;
 
 /// `GET /api/printers`: in `printers.toml` order.
+#[utoipa::path(
+    get,
+    path = "/printers",
+    tag = "printers",
+    responses(
+        (status = 200, description = "Every printer, in `printers.toml` order", body = Vec<PrinterView>),
+    ),
+    security(("api_key" = ["operator", "technician"]), ("bearer" = ["operator", "technician"]))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -27,12 +36,36 @@ pub fn control_error(error: ControlError) -> ApiError {
     }
 }
 
+/// Answer to a printer action.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PrinterActed {
+    /// The printer after the action.
+    printer: Option<PrinterView>,
+    /// The action word from the path.
+    action: String,
+    /// Always true (a refused action answers with an error).
+    ok: bool,
+}
+
 /// `POST /api/printers/{name}/{clear|pause|resume|cancel|stop|reset}`.
+#[utoipa::path(
+    post,
+    path = "/printers/{name}/{action}",
+    tag = "printers",
+    params(("name" = String, Path, description = "Printer name"), ("action" = String, Path, description = "`clear`, `pause`, `resume`, `cancel`, `stop` or `reset`")),
+    responses(
+        (status = 200, description = "Done", body = PrinterActed),
+        (status = 404, description = "No such printer (`name`) or action (`action`)", body = ErrorBody),
+        (status = 409, description = "Not possible in the printer's state", body = ErrorBody),
+        (status = 503, description = "The printer's control is unavailable", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator", "technician"]), ("bearer" = ["operator", "technician"]))
+)]
 pub async fn act(
     State(state): State<AppState>,
     caller: Caller,
     Path((name, word)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PrinterActed>, ApiError> {
     caller.require(FARM_ROLES)?;
     let action = PrinterAction::parse(&word).ok_or_else(|| {
         ApiError::not_found(
@@ -48,7 +81,9 @@ pub async fn act(
     }
     state.farm.act(&name, action).await.map_err(control_error)?;
     let printer = state.farm.printers().into_iter().find(|p| p.name == name);
-    Ok(Json(
-        json!({ "printer": printer, "action": word, "ok": true }),
-    ))
+    Ok(Json(PrinterActed {
+        printer,
+        action: word,
+        ok: true,
+    }))
 }

@@ -7,7 +7,7 @@
 //! any printer) or `profile:<tag>` (for printers with that tag).
 
 use super::auth::{Caller, SUBMIT_ROLES};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::files::{keep_received, refuse_oversized};
 use super::upload::{multipart_error, write_field};
 use super::AppState;
@@ -28,20 +28,26 @@ const TEXT_PARTS_TOTAL: usize = 16 * 1024 * 1024;
 const CATALOGUE_ROLES: &[Role] = &[Role::Operator];
 
 /// A product version as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ProductView {
     sku: String,
     version: i64,
     name: String,
+    /// `file` (a fixed G-code) or `template` (OpenSCAD, rendered per unit).
+    #[schema(value_type = String, example = "template")]
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
     file_id: Option<String>,
     spec: Value,
     profiles: Vec<String>,
     created_at: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
     retired_at: Option<i64>,
+    /// Every version (in single-product answers).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
     versions: Option<Vec<i64>>,
 }
 
@@ -75,6 +81,32 @@ impl From<ProductRecord> for ProductView {
     }
 }
 
+/// The multipart body of `POST /api/products` (for the API description):
+/// `sku` and `spec`, then either `file` or `template` with its `asset`,
+/// `profile` and `profile:<tag>` parts (a profile for printers with that tag).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ProductUpload {
+    /// Stock-keeping unit.
+    sku: String,
+    /// The product's spec (JSON): name, parameters, material, …
+    #[schema(value_type = String, content_media_type = "application/json")]
+    spec: String,
+    /// A fixed G-code file (instead of `template`).
+    #[schema(value_type = Option<String>, format = Binary)]
+    file: Option<Vec<u8>>,
+    /// OpenSCAD source (instead of `file`).
+    #[schema(value_type = Option<String>, format = Binary)]
+    template: Option<Vec<u8>>,
+    /// Files the template includes, by file name (repeatable).
+    #[schema(value_type = Option<Vec<String>>, format = Binary)]
+    asset: Option<Vec<Vec<u8>>>,
+    /// PrusaSlicer `.ini` profiles for any printer (repeatable); a part
+    /// named `profile:<tag>` is for printers with that tag.
+    #[schema(value_type = Option<Vec<String>>, format = Binary)]
+    profile: Option<Vec<Vec<u8>>>,
+}
+
 fn context(state: &AppState) -> Context {
     Context {
         store: state.store.clone(),
@@ -98,6 +130,21 @@ struct Received {
 /// `POST /api/products`: defines a product, or a new version of one. A
 /// template is rendered once with its defaults for each profile before it
 /// is accepted. 201 for a new version, 200 when nothing changed.
+#[utoipa::path(
+    post,
+    path = "/products",
+    tag = "products",
+    request_body(content = ProductUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "A new version", body = ProductView),
+        (status = 200, description = "Identical to the current version: nothing changed", body = ProductView),
+        (status = 400, description = "Not a multipart body", body = ErrorBody),
+        (status = 413, description = "Larger than `max_upload_mb`", body = ErrorBody),
+        (status = 422, description = "A part is missing, unknown or invalid, or the template does not render (`field` names the part)", body = ErrorBody),
+        (status = 503, description = "The render tools are missing", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator"]), ("bearer" = ["operator"]))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -233,12 +280,23 @@ fn take_part(
 }
 
 /// Which version `GET /api/products/{sku}` shows.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VersionQuery {
+    /// The version to show (default: the current one).
     version: Option<i64>,
 }
 
 /// `GET /api/products`: the current version of every SKU not retired.
+#[utoipa::path(
+    get,
+    path = "/products",
+    tag = "products",
+    responses(
+        (status = 200, description = "The current version of every SKU not retired", body = Vec<ProductView>),
+    ),
+    security(("api_key" = ["operator", "technician", "shop"]), ("bearer" = ["operator", "technician", "shop"]))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -250,6 +308,17 @@ pub async fn list(
 
 /// `GET /api/products/{sku}[?version=N]`: one version (the current one by
 /// default) and the list of versions.
+#[utoipa::path(
+    get,
+    path = "/products/{sku}",
+    tag = "products",
+    params(("sku" = String, Path, description = "Stock-keeping unit"), VersionQuery),
+    responses(
+        (status = 200, description = "One version and the list of versions", body = ProductView),
+        (status = 404, description = "No such product or version (`field`: `sku`)", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator", "technician", "shop"]), ("bearer" = ["operator", "technician", "shop"]))
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -270,6 +339,17 @@ pub async fn get(
 
 /// `DELETE /api/products/{sku}`: no new orders for it; orders placed keep
 /// their version.
+#[utoipa::path(
+    delete,
+    path = "/products/{sku}",
+    tag = "products",
+    params(("sku" = String, Path, description = "Stock-keeping unit")),
+    responses(
+        (status = 204, description = "Retired: no new orders for it"),
+        (status = 404, description = "No such product (`field`: `sku`)", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator"]), ("bearer" = ["operator"]))
+)]
 pub async fn retire(
     State(state): State<AppState>,
     caller: Caller,

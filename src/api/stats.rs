@@ -2,7 +2,7 @@
 //! computed at most once a second per window.
 
 use super::auth::{Caller, FARM_ROLES};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::AppState;
 use crate::store::now_ms;
 use anyhow::Context;
@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 const MAX_WINDOW_DAYS: i64 = 366;
 
 /// Statistics as the API shows them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StatsView {
     window: String,
     from_ms: i64,
@@ -31,6 +31,16 @@ pub struct StatsView {
     estimate_vs_actual: Option<f64>,
     /// Fraction of the window each printer spent printing.
     utilisation: BTreeMap<String, f64>,
+}
+
+/// The query of `GET /api/stats` (for the API description).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct StatsQuery {
+    /// A count and a unit (`m`, `h`, `d`), at most a year; default `24h`.
+    #[param(example = "24h")]
+    window: Option<String>,
 }
 
 /// Milliseconds in a window written as a count and a unit: `30m`, `24h`, `7d`.
@@ -67,6 +77,17 @@ pub fn parse_window(text: &str) -> Result<i64, ApiError> {
 }
 
 /// `GET /api/stats?window=…` (default `24h`).
+#[utoipa::path(
+    get,
+    path = "/stats",
+    tag = "stats",
+    params(StatsQuery),
+    responses(
+        (status = 200, description = "Statistics over the window", body = StatsView),
+        (status = 400, description = "Bad window", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator", "technician"]), ("bearer" = ["operator", "technician"]))
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,

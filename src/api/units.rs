@@ -5,8 +5,9 @@
 
 use super::auth::{Caller, JOB_ADMIN_ROLES, SUBMIT_ROLES};
 use super::body::ApiJson;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::jobs::visible_job;
+use super::views::JobView;
 use super::AppState;
 use crate::render::{bundle, Template};
 use crate::store::{JobRecord, NewRender};
@@ -18,6 +19,17 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// `GET /api/jobs/{id}/gcode`: the G-code the job prints.
+#[utoipa::path(
+    get,
+    path = "/jobs/{id}/gcode",
+    tag = "jobs",
+    params(("id" = String, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "The G-code the job prints (an attachment)", content_type = "text/x-gcode", body = String),
+        (status = 404, description = "No such job, or no G-code yet", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator", "technician", "shop"]), ("bearer" = ["operator", "technician", "shop"]))
+)]
 pub async fn gcode(
     State(state): State<AppState>,
     caller: Caller,
@@ -34,6 +46,17 @@ pub async fn gcode(
 }
 
 /// `GET /api/jobs/{id}/stl`: the part rendered for a personalised unit.
+#[utoipa::path(
+    get,
+    path = "/jobs/{id}/stl",
+    tag = "jobs",
+    params(("id" = String, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "The part rendered for a personalised unit (an attachment)", content_type = "model/stl", body = String),
+        (status = 404, description = "No such job, or no rendered part", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator", "technician", "shop"]), ("bearer" = ["operator", "technician", "shop"]))
+)]
 pub async fn stl(
     State(state): State<AppState>,
     caller: Caller,
@@ -77,9 +100,11 @@ async fn send(
 }
 
 /// Body of `POST /api/jobs/{id}/personalisation`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Correction {
+    /// The unit's values, by parameter name.
+    #[schema(value_type = Object)]
     personalisation: Map<String, Value>,
 }
 
@@ -145,12 +170,29 @@ fn plan(
 
 /// `POST /api/jobs/{id}/personalisation` with `{"personalisation": {…}}`:
 /// corrects a unit in review and renders it again.
+#[utoipa::path(
+    post,
+    path = "/jobs/{id}/personalisation",
+    tag = "jobs",
+    params(("id" = String, Path, description = "Job id")),
+    request_body = Correction,
+    responses(
+        (status = 200, description = "Corrected and rendering again", body = JobView),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 409, description = "Not a personalised unit, or its product is no longer a template", body = ErrorBody),
+        (status = 400, description = "Not JSON, or not sent as `application/json`", body = ErrorBody),
+        (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
+        (status = 422, description = "A field is missing, unknown or out of bounds (`field` names it)", body = ErrorBody),
+        (status = 503, description = "The render tools are missing", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator", "technician"]), ("bearer" = ["operator", "technician"]))
+)]
 pub async fn correct(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Correction>,
-) -> Result<axum::Json<super::views::JobView>, ApiError> {
+) -> Result<axum::Json<JobView>, ApiError> {
     caller.require(JOB_ADMIN_ROLES)?;
     let job = visible_job(&state, &caller, &id).await?;
     rerender(&state, &job, Some(body.personalisation)).await?;

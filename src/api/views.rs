@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// A job as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct JobView {
     /// Id.
     pub id: String,
@@ -56,11 +56,13 @@ pub struct JobView {
     /// How its file is being made, for a unit of a template product (in
     /// single-job answers).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
     pub render: Option<RenderView>,
     /// Where to download its G-code and part.
     pub downloads: Downloads,
     /// Every attempt, oldest first (in single-job answers).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
     pub attempts: Option<Vec<AttemptView>>,
 }
 
@@ -101,7 +103,7 @@ impl From<JobRecord> for JobView {
 }
 
 /// The product a unit belongs to.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProductRef {
     /// Stock-keeping unit.
     pub sku: String,
@@ -110,7 +112,7 @@ pub struct ProductRef {
 }
 
 /// Where a job's files can be downloaded.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Downloads {
     /// The G-code, once there is one.
     pub gcode: Option<String>,
@@ -128,7 +130,7 @@ impl Downloads {
 }
 
 /// A unit's render.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RenderView {
     /// The cache key (equal values share it).
     pub key: String,
@@ -158,7 +160,7 @@ impl From<crate::store::RenderRecord> for RenderView {
 }
 
 /// One time a job was given to a printer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AttemptView {
     /// Id.
     pub id: String,
@@ -170,7 +172,7 @@ pub struct AttemptView {
     pub ended_at: Option<i64>,
     /// `completed` or `failed`, once over.
     pub outcome: Option<String>,
-    /// Why it failed.
+    /// Why it failed (a cause code such as `printer.disconnected`).
     pub cause: Option<FailureCause>,
     /// In the failure's own words.
     pub reason: Option<String>,

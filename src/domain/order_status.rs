@@ -4,7 +4,7 @@ use crate::store::JobState;
 use serde::Serialize;
 
 /// Where an order stands, as shops and operators see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     /// Accepted; no unit has started.
@@ -57,7 +57,7 @@ pub fn order_status(states: &[JobState]) -> OrderStatus {
 }
 
 /// How many of an item's units are in each kind of state.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct UnitCounts {
     /// Completed.
     pub done: usize,

@@ -55,7 +55,7 @@ impl Default for CheckProfile {
 }
 
 /// What kind of rule a violation breaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ViolationKind {
     /// Extrusion outside the build volume.
@@ -77,7 +77,7 @@ pub enum ViolationKind {
 }
 
 /// One rule the file breaks on this printer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Violation {
     /// The rule.
     pub kind: ViolationKind,

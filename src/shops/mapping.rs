@@ -20,7 +20,7 @@ pub struct ShopMaps {
 }
 
 /// An operator's correction of one line.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineOverride {
     /// The farm SKU to make.

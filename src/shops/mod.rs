@@ -10,7 +10,7 @@ pub mod signature;
 use serde::{Deserialize, Serialize};
 
 /// The e-commerce platforms printfarm takes orders from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Platform {
     /// Shopify (`X-Shopify-*` headers).

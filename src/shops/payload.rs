@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Whether a store's order has been paid for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Payment {
     /// Paid in full.
@@ -18,7 +18,7 @@ pub enum Payment {
 }
 
 /// One line of a store's order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StoreLine {
     /// The store's line item id.
     pub id: String,
@@ -29,6 +29,7 @@ pub struct StoreLine {
     /// The product's title in the store.
     pub title: String,
     /// Customer-visible properties (label, value), hidden ones left out.
+    #[schema(value_type = Vec<Vec<String>>)]
     pub properties: Vec<(String, String)>,
 }
 

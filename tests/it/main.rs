@@ -28,6 +28,7 @@ mod link_flow_model;
 mod link_planned_motion;
 mod link_sim_firmware;
 mod octoprint_compat;
+mod openapi;
 mod printer_cli;
 mod printer_driver;
 mod printer_scripts;

@@ -4,7 +4,7 @@ mod items;
 
 use super::auth::{Caller, ORDER_ROLES};
 use super::body::{optional_ms, ApiJson, Timestamp};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::validate;
 use super::AppState;
 use crate::domain::{order_status, OrderStatus, UnitCounts};
@@ -20,7 +20,7 @@ const LIST_DEFAULT: i64 = 100;
 const LIST_MAX: i64 = 500;
 
 /// Body of `POST /api/orders`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrder {
     pub(crate) external_id: String,
@@ -32,7 +32,7 @@ pub struct CreateOrder {
 }
 
 /// One line of `POST /api/orders`: a `file_id` or a product's `sku`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrderItem {
     pub(crate) file_id: Option<String>,
@@ -93,7 +93,7 @@ impl CreateOrderItem {
 }
 
 /// Answer to an order submission.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreatedOrderView {
     id: String,
     external_id: Option<String>,
@@ -102,7 +102,7 @@ pub struct CreatedOrderView {
 }
 
 /// An order as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OrderView {
     id: String,
     external_id: Option<String>,
@@ -115,7 +115,7 @@ pub struct OrderView {
 }
 
 /// Progress of one order line.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ItemProgress {
     id: String,
     file_id: Option<String>,
@@ -125,6 +125,15 @@ pub struct ItemProgress {
     total: i64,
     #[serde(flatten)]
     units: UnitCounts,
+}
+
+/// The query of `GET /api/orders` (for the API description).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListOrders {
+    /// At most this many (default 100, at most 500).
+    limit: Option<i64>,
 }
 
 /// Reads an order's items and jobs and derives its view.
@@ -209,6 +218,21 @@ pub(crate) async fn place(
 }
 
 /// `POST /api/orders`.
+#[utoipa::path(
+    post,
+    path = "/orders",
+    tag = "orders",
+    request_body = CreateOrder,
+    responses(
+        (status = 201, description = "Accepted, each unit a job", body = CreatedOrderView),
+        (status = 404, description = "An item's file or product does not exist (`field` names the item)", body = ErrorBody),
+        (status = 409, description = "An order with this `external_id` exists (`existing_id` names it)", body = ErrorBody),
+        (status = 400, description = "Not JSON, or not sent as `application/json`", body = ErrorBody),
+        (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
+        (status = 422, description = "Out of bounds, or an item no printer could print (`reasons` says why)", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator", "shop"]), ("bearer" = ["operator", "shop"]))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -229,6 +253,17 @@ pub async fn create(
 }
 
 /// `GET /api/orders/{id}` with its status and per-item progress.
+#[utoipa::path(
+    get,
+    path = "/orders/{id}",
+    tag = "orders",
+    params(("id" = String, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The order with its status and per-item progress", body = OrderView),
+        (status = 404, description = "No such order (or not the caller's)", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator", "shop"]), ("bearer" = ["operator", "shop"]))
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -243,6 +278,17 @@ pub async fn get(
 }
 
 /// `GET /api/orders`: newest first; a shop sees only its own.
+#[utoipa::path(
+    get,
+    path = "/orders",
+    tag = "orders",
+    params(ListOrders),
+    responses(
+        (status = 200, description = "Orders, newest first; a shop sees only its own", body = Vec<OrderView>),
+        (status = 400, description = "Bad limit", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator", "shop"]), ("bearer" = ["operator", "shop"]))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,

@@ -3,7 +3,7 @@
 
 use super::super::auth::Caller;
 use super::super::body::ApiJson;
-use super::super::error::ApiError;
+use super::super::error::{ApiError, ErrorBody};
 use super::super::validate;
 use super::super::AppState;
 use crate::shops::mapping::ShopMaps;
@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 pub(super) const SHOP_ADMIN_ROLES: &[Role] = &[Role::Operator];
 
 /// Body of `POST /api/shops`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewShop {
     name: String,
@@ -37,18 +37,24 @@ pub struct NewShop {
 }
 
 /// Body of `PATCH /api/shops/{name}`: the fields to change.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShopPatch {
     secret: Option<String>,
+    /// `null` clears it.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, required = false)]
     callback_url: Option<Option<String>>,
     sku_map: Option<BTreeMap<String, String>>,
     property_map: Option<BTreeMap<String, String>>,
     accept_partially_paid: Option<bool>,
+    /// `null` clears it.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, required = false)]
     ship_within_hours: Option<Option<i64>>,
+    /// `null` clears it.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, required = false)]
     due_property: Option<Option<String>>,
 }
 
@@ -62,7 +68,7 @@ where
 }
 
 /// A shop connection as the API shows it (no secret).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ShopView {
     name: String,
     platform: String,
@@ -155,6 +161,20 @@ fn check_maps(maps: &ShopMaps, hours: Option<i64>) -> Result<(), ApiError> {
 }
 
 /// `POST /api/shops`.
+#[utoipa::path(
+    post,
+    path = "/shops",
+    tag = "shops",
+    request_body = NewShop,
+    responses(
+        (status = 201, description = "Connected; its webhook path is in the answer", body = ShopView),
+        (status = 409, description = "A shop with this name exists", body = ErrorBody),
+        (status = 400, description = "Not JSON, or not sent as `application/json`", body = ErrorBody),
+        (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
+        (status = 422, description = "A field is missing, unknown or out of bounds (`field` names it)", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator"]), ("bearer" = ["operator"]))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -206,6 +226,15 @@ pub async fn create(
 }
 
 /// `GET /api/shops`.
+#[utoipa::path(
+    get,
+    path = "/shops",
+    tag = "shops",
+    responses(
+        (status = 200, description = "Every shop connection", body = Vec<ShopView>),
+    ),
+    security(("api_key" = ["operator"]), ("bearer" = ["operator"]))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -216,6 +245,17 @@ pub async fn list(
 }
 
 /// `GET /api/shops/{name}`.
+#[utoipa::path(
+    get,
+    path = "/shops/{name}",
+    tag = "shops",
+    params(("name" = String, Path, description = "Shop connection name")),
+    responses(
+        (status = 200, description = "The shop connection", body = ShopView),
+        (status = 404, description = "No such shop connection", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator"]), ("bearer" = ["operator"]))
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -226,6 +266,21 @@ pub async fn get(
 }
 
 /// `PATCH /api/shops/{name}`.
+#[utoipa::path(
+    patch,
+    path = "/shops/{name}",
+    tag = "shops",
+    params(("name" = String, Path, description = "Shop connection name")),
+    request_body = ShopPatch,
+    responses(
+        (status = 200, description = "Changed", body = ShopView),
+        (status = 404, description = "No such shop connection", body = ErrorBody),
+        (status = 400, description = "Not JSON, or not sent as `application/json`", body = ErrorBody),
+        (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
+        (status = 422, description = "A field is missing, unknown or out of bounds (`field` names it)", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator"]), ("bearer" = ["operator"]))
+)]
 pub async fn patch(
     State(state): State<AppState>,
     caller: Caller,
@@ -256,6 +311,17 @@ pub async fn patch(
 }
 
 /// `DELETE /api/shops/{name}`: its webhooks are refused from now on.
+#[utoipa::path(
+    delete,
+    path = "/shops/{name}",
+    tag = "shops",
+    params(("name" = String, Path, description = "Shop connection name")),
+    responses(
+        (status = 204, description = "Removed; its webhooks are refused from now on"),
+        (status = 404, description = "No such shop connection", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator"]), ("bearer" = ["operator"]))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,

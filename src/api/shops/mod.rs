@@ -9,7 +9,7 @@ pub mod webhooks;
 
 use super::auth::Caller;
 use super::body::ApiJson;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::validate;
 use super::AppState;
 use crate::shops::mapping::LineOverride;
@@ -35,7 +35,7 @@ pub fn start(state: &AppState) -> Vec<JoinHandle<()>> {
 }
 
 /// A store order at the farm's door, as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct IntakeView {
     id: String,
     shop: String,
@@ -75,14 +75,29 @@ impl From<IntakeRecord> for IntakeView {
 }
 
 /// Query of `GET /api/intake`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IntakeQuery {
+    /// `waiting_payment`, `needs_mapping`, `needs_review`, `ordered` or `cancelled`.
     state: Option<String>,
+    /// Only this shop's.
     shop: Option<String>,
+    /// At most this many (default 100, at most 1000).
     limit: Option<i64>,
 }
 
 /// `GET /api/intake[?state=needs_mapping&shop=…&limit=…]`.
+#[utoipa::path(
+    get,
+    path = "/intake",
+    tag = "intake",
+    params(IntakeQuery),
+    responses(
+        (status = 200, description = "Store orders, newest first", body = Vec<IntakeView>),
+        (status = 400, description = "Unknown state or bad limit", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator"]), ("bearer" = ["operator"]))
+)]
 pub async fn list_intake(
     State(state): State<AppState>,
     caller: Caller,
@@ -111,6 +126,17 @@ fn limit(given: Option<i64>) -> Result<i64, ApiError> {
 }
 
 /// `GET /api/intake/{id}`.
+#[utoipa::path(
+    get,
+    path = "/intake/{id}",
+    tag = "intake",
+    params(("id" = String, Path, description = "Intake id")),
+    responses(
+        (status = 200, description = "The store order", body = IntakeView),
+        (status = 404, description = "No such intake row", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator"]), ("bearer" = ["operator"]))
+)]
 pub async fn get_intake(
     State(state): State<AppState>,
     caller: Caller,
@@ -121,15 +147,32 @@ pub async fn get_intake(
 }
 
 /// Body of `POST /api/intake/{id}/release`: corrections by store line id.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Release {
+    /// Corrections by the store's line id.
     #[serde(default)]
     lines: BTreeMap<String, LineOverride>,
 }
 
 /// `POST /api/intake/{id}/release`: after mapping the SKU (the shop's
 /// `sku_map`) or correcting lines here, the order is tried again.
+#[utoipa::path(
+    post,
+    path = "/intake/{id}/release",
+    tag = "intake",
+    params(("id" = String, Path, description = "Intake id")),
+    request_body = Release,
+    responses(
+        (status = 200, description = "Tried again", body = IntakeView),
+        (status = 404, description = "No such intake row", body = ErrorBody),
+        (status = 409, description = "Not held for an operator", body = ErrorBody),
+        (status = 400, description = "Not JSON, or not sent as `application/json`", body = ErrorBody),
+        (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
+        (status = 422, description = "A field is missing, unknown or out of bounds (`field` names it)", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator"]), ("bearer" = ["operator"]))
+)]
 pub async fn release(
     State(state): State<AppState>,
     caller: Caller,
@@ -150,7 +193,7 @@ pub async fn release(
 }
 
 /// A webhook delivery as the operator sees it (without its body).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeliveryView {
     id: String,
     topic: String,
@@ -176,7 +219,7 @@ impl From<DeliveryRecord> for DeliveryView {
 }
 
 /// A status callback and its tries.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CallbackView {
     id: String,
     intake_id: String,
@@ -208,6 +251,17 @@ impl From<CallbackRecord> for CallbackView {
 }
 
 /// `GET /api/shops/{name}/deliveries`: what the shop sent, newest first.
+#[utoipa::path(
+    get,
+    path = "/shops/{name}/deliveries",
+    tag = "shops",
+    params(("name" = String, Path, description = "Shop connection name")),
+    responses(
+        (status = 200, description = "What the shop sent, newest first", body = Vec<DeliveryView>),
+        (status = 404, description = "No such shop connection", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator"]), ("bearer" = ["operator"]))
+)]
 pub async fn deliveries(
     State(state): State<AppState>,
     caller: Caller,
@@ -220,6 +274,17 @@ pub async fn deliveries(
 }
 
 /// `GET /api/shops/{name}/callbacks`: status callbacks and their tries.
+#[utoipa::path(
+    get,
+    path = "/shops/{name}/callbacks",
+    tag = "shops",
+    params(("name" = String, Path, description = "Shop connection name")),
+    responses(
+        (status = 200, description = "Status callbacks and their tries", body = Vec<CallbackView>),
+        (status = 404, description = "No such shop connection", body = ErrorBody),
+    ),
+    security(("api_key" = ["operator"]), ("bearer" = ["operator"]))
+)]
 pub async fn callbacks(
     State(state): State<AppState>,
     caller: Caller,

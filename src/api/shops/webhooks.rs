@@ -2,7 +2,7 @@
 //! a delivery is verified (HMAC of the raw body), stored raw, answered, and
 //! processed afterwards from the store. Replays are stored once.
 
-use super::super::error::ApiError;
+use super::super::error::{ApiError, ErrorBody};
 use super::super::AppState;
 use crate::shops::{payload, signature, Platform};
 use axum::body::Body;
@@ -14,6 +14,20 @@ use sha2::{Digest, Sha256};
 
 /// Largest delivery accepted.
 pub const WEBHOOK_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Answer to a delivery (for the API description; built with `json!`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct WebhookAck {
+    /// Always true.
+    ok: bool,
+    /// True when the delivery was a replay, stored once already.
+    duplicate: Option<bool>,
+    /// The topic, when printfarm does not act on it.
+    ignored: Option<String>,
+    /// True for a WooCommerce ping (no signature, `webhook_id=` form body).
+    ping: Option<bool>,
+}
 
 /// The headers each platform signs and names its deliveries with.
 struct Headers {
@@ -46,6 +60,21 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// `POST /webhooks/shopify/{shop}`.
+#[utoipa::path(
+    post,
+    path = "/shopify/{shop}",
+    tag = "webhooks",
+    params(("shop" = String, Path, description = "Shop connection name")),
+    request_body(content = serde_json::Value, content_type = "application/json", description = "The platform's order payload, verbatim"),
+    responses(
+        (status = 200, description = "Stored (or a replay, stored once), ignored topic, or a ping", body = WebhookAck),
+        (status = 400, description = "No topic header", body = ErrorBody),
+        (status = 401, description = "`X-Shopify-Hmac-Sha256` is missing or does not match the body and the shop's secret", body = ErrorBody),
+        (status = 404, description = "No shopify shop connection of this name (`field`: `shop`)", body = ErrorBody),
+        (status = 413, description = "Larger than 1 MiB", body = ErrorBody),
+    ),
+    security(("shopify_hmac" = []))
+)]
 pub async fn shopify(
     State(state): State<AppState>,
     Path(shop): Path<String>,
@@ -56,6 +85,21 @@ pub async fn shopify(
 }
 
 /// `POST /webhooks/woocommerce/{shop}`.
+#[utoipa::path(
+    post,
+    path = "/woocommerce/{shop}",
+    tag = "webhooks",
+    params(("shop" = String, Path, description = "Shop connection name")),
+    request_body(content = serde_json::Value, content_type = "application/json", description = "The platform's order payload, verbatim"),
+    responses(
+        (status = 200, description = "Stored (or a replay, stored once), ignored topic, or a ping", body = WebhookAck),
+        (status = 400, description = "No topic header", body = ErrorBody),
+        (status = 401, description = "`X-WC-Webhook-Signature` is missing or does not match the body and the shop's secret", body = ErrorBody),
+        (status = 404, description = "No woocommerce shop connection of this name (`field`: `shop`)", body = ErrorBody),
+        (status = 413, description = "Larger than 1 MiB", body = ErrorBody),
+    ),
+    security(("woocommerce_signature" = []))
+)]
 pub async fn woocommerce(
     State(state): State<AppState>,
     Path(shop): Path<String>,
