@@ -22,3 +22,4 @@ pub mod scheduler;
 pub mod shops;
 pub mod sim;
 pub mod store;
+pub mod web;

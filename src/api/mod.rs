@@ -71,6 +71,8 @@ pub struct AppState {
     pub intake_wake: Arc<tokio::sync::Notify>,
     /// The files OctoPrint clients selected (see [`octoprint`]).
     pub selections: Arc<octoprint::Selections>,
+    /// Dashboard sessions (see [`crate::web::session`]).
+    pub sessions: Arc<crate::web::session::Sessions>,
 }
 
 /// Starts the shop intake and the status callbacks over `state`.
@@ -137,6 +139,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/webhooks", webhooks.layer(DefaultBodyLimit::disable()))
         .merge(octoprint::router().layer(DefaultBodyLimit::max(JSON_BODY_LIMIT)))
         .route("/metrics", get(metrics::get))
+        .merge(crate::web::router())
         .fallback(no_route)
         .layer(TraceLayer::new_for_http())
         .with_state(state)

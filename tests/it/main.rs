@@ -18,6 +18,7 @@ mod api_keys_cli;
 mod api_orders;
 mod cli_analyze;
 mod config_load;
+mod dashboard;
 mod farm_e2e;
 mod farm_faults;
 mod gcode_corpus;
