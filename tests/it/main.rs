@@ -16,6 +16,7 @@ mod api_files;
 mod api_jobs;
 mod api_keys_cli;
 mod api_orders;
+mod api_sessions;
 mod cli_analyze;
 mod config_load;
 mod dashboard;
