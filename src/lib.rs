@@ -23,3 +23,4 @@ pub mod scheduler;
 pub mod shops;
 pub mod sim;
 pub mod store;
+pub mod web;

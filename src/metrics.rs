@@ -52,6 +52,22 @@ pub struct HeaterLabel {
     pub heater: String,
 }
 
+/// One factor of OEE (`availability`, `performance`, `quality`, `oee`).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FactorLabel {
+    /// The factor.
+    pub factor: String,
+}
+
+/// A printer and one factor of its OEE.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PrinterFactorLabel {
+    /// Printer name.
+    pub printer: String,
+    /// The factor.
+    pub factor: String,
+}
+
 type FloatCounter = Counter<f64, AtomicU64>;
 type FloatGauge = Gauge<f64, AtomicU64>;
 
@@ -82,6 +98,10 @@ pub struct FarmMetrics {
     pub printer_progress: Family<PrinterLabel, FloatGauge>,
     /// Measured heater temperature.
     pub printer_temperature: Family<HeaterLabel, FloatGauge>,
+    /// The farm's OEE and its factors over the last 24 hours.
+    pub farm_oee: Family<FactorLabel, FloatGauge>,
+    /// Each printer's OEE and its factors over the last 24 hours.
+    pub printer_oee: Family<PrinterFactorLabel, FloatGauge>,
     /// Scrapes are serialised: gauges are reset and set, then encoded.
     scrape: Mutex<()>,
 }
@@ -138,8 +158,16 @@ impl FarmMetrics {
         let help = "Measured heater temperature";
         let celsius = Unit::Celsius;
         registry.register_with_unit("printer_temperature", help, celsius, temperature.clone());
+        let farm_oee = Family::<FactorLabel, FloatGauge>::default();
+        let help = "The farm's OEE (availability x performance x quality) over 24 h, by factor";
+        registry.register("farm_oee", help, farm_oee.clone());
+        let printer_oee = Family::<PrinterFactorLabel, FloatGauge>::default();
+        let help = "Each printer's OEE over 24 h, by factor";
+        registry.register("printer_oee", help, printer_oee.clone());
         FarmMetrics {
             registry,
+            farm_oee,
+            printer_oee,
             jobs_completed,
             jobs_failed,
             attempts_failed,
@@ -165,6 +193,8 @@ impl FarmMetrics {
         self.printer_up.clear();
         self.printer_progress.clear();
         self.printer_temperature.clear();
+        self.farm_oee.clear();
+        self.printer_oee.clear();
         set(self);
         let mut out = String::new();
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
@@ -180,10 +210,39 @@ impl FarmMetrics {
         }
     }
 
+    /// Sets the OEE gauges from `oee` (farm and per printer).
+    pub fn set_oee(&self, oee: &crate::store::FarmOee) {
+        for (factor, value) in factors(&oee.farm) {
+            let label = FactorLabel {
+                factor: factor.to_owned(),
+            };
+            self.farm_oee.get_or_create(&label).set(value);
+        }
+        for (printer, figures) in &oee.printers {
+            for (factor, value) in factors(figures) {
+                let label = PrinterFactorLabel {
+                    printer: printer.clone(),
+                    factor: factor.to_owned(),
+                };
+                self.printer_oee.get_or_create(&label).set(value);
+            }
+        }
+    }
+
     /// A cause label.
     pub fn cause(code: &str) -> CauseLabel {
         CauseLabel {
             cause: code.to_owned(),
         }
     }
+}
+
+/// The factors of `oee` as gauge values (an unmeasured one as 1).
+fn factors(oee: &crate::domain::oee::Oee) -> [(&'static str, f64); 4] {
+    [
+        ("availability", oee.availability),
+        ("performance", oee.performance.unwrap_or(1.0)),
+        ("quality", oee.quality.unwrap_or(1.0)),
+        ("oee", oee.oee),
+    ]
 }

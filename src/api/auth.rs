@@ -10,13 +10,19 @@
 //! | `shop` | upload files, create and read its own jobs and orders |
 //!
 //! `/metrics` is open (no key), so a Prometheus scraper needs no secret.
+//!
+//! The dashboard signs in once and then sends a session cookie
+//! ([`crate::web::session`]) instead of a key, to the same endpoints under
+//! the same role checks. A state-changing request signed by the cookie
+//! must carry `X-Requested-With` (CSRF), which no cross-site form can send.
 
 use super::error::ApiError;
 use super::AppState;
 use crate::store::Role;
+use crate::web::session;
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Uri};
+use axum::http::{HeaderMap, Method, Uri};
 
 /// Roles that may read and command printers, stats and the event stream.
 pub const FARM_ROLES: &[Role] = &[Role::Operator, Role::Technician];
@@ -78,6 +84,29 @@ fn query_key(uri: &Uri) -> Option<String> {
         .map(|(_, key)| key.trim().to_owned())
 }
 
+/// The caller of a request signed only by a session cookie.
+fn session_caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+    let token = session::cookie_token(&parts.headers).ok_or_else(|| {
+        ApiError::Unauthorized(
+            "an API key is required (X-Api-Key, Bearer or ?apikey=) or a session".into(),
+        )
+    })?;
+    let owner = state
+        .sessions
+        .owner(token)
+        .ok_or_else(|| ApiError::Unauthorized("the session has ended; sign in again".into()))?;
+    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && !parts.headers.contains_key(session::CSRF_HEADER) {
+        return Err(ApiError::Forbidden(
+            "a request signed by the session cookie must carry X-Requested-With".into(),
+        ));
+    }
+    Ok(Caller {
+        key_id: owner.key_id,
+        role: owner.role,
+    })
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
@@ -85,12 +114,10 @@ impl FromRequestParts<AppState> for Caller {
         let key = presented_key(&parts.headers)
             .map(str::to_owned)
             .or_else(|| query_key(&parts.uri))
-            .filter(|k| !k.is_empty())
-            .ok_or_else(|| {
-                ApiError::Unauthorized(
-                    "an API key is required (X-Api-Key, Bearer or ?apikey=)".into(),
-                )
-            })?;
+            .filter(|k| !k.is_empty());
+        let Some(key) = key else {
+            return session_caller(parts, state);
+        };
         let key = key.as_str();
         let record = match state.caches.key(key) {
             Some(record) => record,

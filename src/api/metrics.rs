@@ -23,6 +23,9 @@ const PHASES: [Phase; 7] = [
     Phase::Error,
 ];
 
+/// The window of the OEE gauges: the last 24 hours.
+const OEE_WINDOW_MS: i64 = 24 * 3_600_000;
+
 /// `GET /metrics`.
 #[utoipa::path(
     get,
@@ -35,7 +38,15 @@ const PHASES: [Phase; 7] = [
 pub async fn get(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let counts = state.store.job_counts_by_state().await?;
     let printers = state.farm.printers();
+    let to_ms = crate::store::now_ms() + 1;
+    let from_ms = to_ms - OEE_WINDOW_MS;
+    let oee = state
+        .store
+        .history(from_ms, to_ms)
+        .await?
+        .oee(from_ms, to_ms);
     let text = state.metrics.scrape(|m| {
+        m.set_oee(&oee);
         for job_state in JobState::ALL {
             let n = counts
                 .iter()

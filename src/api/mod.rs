@@ -74,6 +74,8 @@ pub struct AppState {
     pub intake_wake: Arc<tokio::sync::Notify>,
     /// The files OctoPrint clients selected (see [`octoprint`]).
     pub selections: Arc<octoprint::Selections>,
+    /// Dashboard sessions (see [`crate::web::session`]).
+    pub sessions: Arc<crate::web::session::Sessions>,
 }
 
 /// Starts the shop intake and the status callbacks over `state`.
@@ -155,6 +157,7 @@ pub fn router(state: AppState) -> Router {
         .merge(own)
         .merge(octoprint::router().layer(DefaultBodyLimit::max(JSON_BODY_LIMIT)))
         .merge(docs::router(document.into()))
+        .merge(crate::web::router())
         .fallback(no_route)
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -4,6 +4,7 @@
 use super::auth::{Caller, FARM_ROLES};
 use super::error::{ApiError, ErrorBody};
 use super::AppState;
+use crate::domain::oee::Oee;
 use crate::store::now_ms;
 use anyhow::Context;
 use axum::extract::{Query, State};
@@ -31,6 +32,16 @@ pub struct StatsView {
     estimate_vs_actual: Option<f64>,
     /// Fraction of the window each printer spent printing.
     utilisation: BTreeMap<String, f64>,
+    /// OEE (availability × performance × quality) for the farm and per
+    /// printer, with hours lost by cause.
+    oee: OeeView,
+}
+
+/// OEE figures as the API shows them.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct OeeView {
+    farm: Oee,
+    printers: BTreeMap<String, Oee>,
 }
 
 /// The query of `GET /api/stats` (for the API description).
@@ -106,6 +117,11 @@ pub async fn get(
     // so a job that finished in this very millisecond counts.
     let to_ms = now_ms() + 1;
     let stats = state.store.stats(to_ms - length, to_ms).await?;
+    let oee = state
+        .store
+        .history(to_ms - length, to_ms)
+        .await?
+        .oee(to_ms - length, to_ms);
     let view = StatsView {
         window: window.clone(),
         from_ms: stats.from_ms,
@@ -122,6 +138,10 @@ pub async fn get(
             .into_iter()
             .map(|p| (p.printer, p.utilisation))
             .collect(),
+        oee: OeeView {
+            farm: oee.farm,
+            printers: oee.printers,
+        },
     };
     let value = serde_json::to_value(view).context("serialising the statistics")?;
     state.caches.remember_stats(&window, value.clone());

@@ -68,6 +68,7 @@ impl Service {
             tools: Arc::new(tools),
             intake_wake: Arc::default(),
             selections: Arc::default(),
+            sessions: Arc::default(),
         };
         let shops = api::shops_start(&state);
         Ok(Service {

@@ -24,6 +24,7 @@ mod attempts;
 mod events;
 mod files;
 mod group_commit;
+mod history;
 mod intake;
 mod jobs;
 mod keys;
@@ -41,6 +42,7 @@ pub mod write;
 
 pub use api_queries::OrderItemRecord;
 pub use attempts::{AttemptEnding, AttemptRecord, AttemptStart, JobOutcome};
+pub use history::{AttemptInterval, FarmHistory, FarmOee};
 pub use intake::{CallbackRecord, IntakeRecord, StatusReport};
 pub use products::{NewProduct, ProductKind, ProductRecord};
 pub use renders::{RenderOutcome, RenderRecord};

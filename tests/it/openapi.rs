@@ -22,6 +22,31 @@ const NOT_DESCRIBED: &[(&str, &str, &str)] = &[
     ),
     ("GET", "/api/docs/swagger-ui.css", "an asset of the page"),
     ("GET", "/api/docs/LICENSE", "the assets' licence"),
+    ("GET", "/", "a dashboard page (HTML over the JSON API)"),
+    ("GET", "/queue", "a dashboard page (HTML over the JSON API)"),
+    (
+        "GET",
+        "/orders",
+        "a dashboard page (HTML over the JSON API)",
+    ),
+    (
+        "GET",
+        "/upload",
+        "a dashboard page (HTML over the JSON API)",
+    ),
+    (
+        "GET",
+        "/throughput",
+        "a dashboard page (HTML over the JSON API)",
+    ),
+    (
+        "POST",
+        "/session",
+        "the dashboard's sign-in form (a key for a cookie)",
+    ),
+    ("POST", "/session/end", "the dashboard's sign-out"),
+    ("GET", "/assets/app.js", "an asset of the dashboard"),
+    ("GET", "/assets/app.css", "an asset of the dashboard"),
 ];
 
 /// Files whose routes are the OctoPrint/Moonraker compatibility face: not

@@ -1,0 +1,360 @@
+// printfarm dashboard: reads the JSON API (signed in by the session
+// cookie), follows /api/events and sends actions. No framework, no build.
+'use strict';
+(function () {
+  const main = document.getElementById('main');
+  const page = main ? main.dataset.page : null;
+  const role = main ? main.dataset.role : null;
+  const farmRole = role === 'operator' || role === 'technician';
+  // Event kinds the farm sends; any of them means "look again".
+  const KINDS = ['created', 'claimed', 'started', 'completed', 'failed', 'requeued', 'cancelled',
+    'held', 'released', 'paused', 'resumed', 'printer_state', 'order_created', 'rerender',
+    'rendered', 'recovered', 'priority', 'lagged'];
+
+  // ---- helpers ---------------------------------------------------------
+  async function api(method, path, body) {
+    const options = { method, credentials: 'same-origin', headers: { 'X-Requested-With': 'printfarm' } };
+    if (body instanceof FormData) {
+      options.body = body;
+    } else if (body !== undefined) {
+      options.headers['Content-Type'] = 'application/json';
+      options.body = JSON.stringify(body);
+    }
+    const response = await fetch(path, options);
+    if (response.status === 401) {
+      location.assign('/');
+      throw new Error('signed out');
+    }
+    const text = await response.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch (_) { data = null; }
+    if (!response.ok) throw new Error((data && data.error) || response.statusText);
+    return data;
+  }
+
+  function el(tag, props, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(props || {})) {
+      if (value === undefined || value === null || value === false) continue;
+      if (name === 'class') node.className = value;
+      else if (name === 'onclick') node.addEventListener('click', value);
+      else if (name in node && typeof value !== 'string') node[name] = value;
+      else node.setAttribute(name, value === true ? '' : value);
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : String(child));
+    }
+    return node;
+  }
+
+  function say(text) {
+    const live = document.getElementById('live');
+    if (live) live.textContent = text;
+  }
+
+  const short = (id) => (id ? String(id).slice(-6) : '');
+  const when = (ms) => (ms ? new Date(ms).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }) : '—');
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined || !isFinite(seconds)) return '—';
+    const minutes = Math.round(seconds / 60);
+    return minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${minutes} min`;
+  }
+  function personal(value) {
+    if (value === null || value === undefined) return '';
+    if (typeof value !== 'object') return String(value);
+    return Object.values(value).map(String).join(', ');
+  }
+
+  // Runs `work` once now and again whenever asked, never twice at once.
+  function refresher(work) {
+    let running = false; let again = false; let timer = null;
+    async function run() {
+      if (running) { again = true; return; }
+      running = true;
+      try { await work(); } catch (error) { if (error.message !== 'signed out') say(`Could not refresh: ${error.message}`); }
+      running = false;
+      if (again) { again = false; run(); }
+    }
+    return function soon() {
+      if (timer) return;
+      timer = setTimeout(() => { timer = null; run(); }, 80);
+    };
+  }
+
+  // Follows /api/events; on (re)connection resyncs everything.
+  function follow(refresh) {
+    if (!farmRole) { refresh(); setInterval(refresh, 5000); return; }
+    let delay = 1000;
+    function open() {
+      const source = new EventSource('/api/events');
+      source.onopen = () => { delay = 1000; document.body.dataset.stream = 'open'; refresh(); };
+      source.onerror = () => {
+        document.body.dataset.stream = 'reconnecting';
+        source.close();
+        setTimeout(open, delay);
+        delay = Math.min(delay * 2, 15000);
+      };
+      source.onmessage = refresh;
+      for (const kind of KINDS) source.addEventListener(kind, refresh);
+    }
+    refresh();
+    open();
+  }
+
+  // A button that asks "are you sure?" in place before acting.
+  function confirmButton(label, question, act) {
+    const holder = el('span', { class: 'confirm' });
+    const first = el('button', { type: 'button', class: 'danger' }, label);
+    first.addEventListener('click', () => {
+      const no = el('button', { type: 'button' }, 'No');
+      const yes = el('button', { type: 'button', class: 'danger' }, `Yes, ${label.toLowerCase()}`);
+      no.addEventListener('click', () => { holder.replaceChildren(first); first.focus(); });
+      yes.addEventListener('click', act);
+      holder.replaceChildren(el('span', { class: 'question' }, question), yes, no);
+      no.focus();
+    });
+    holder.append(first);
+    return holder;
+  }
+
+  async function act(method, path, done, body) {
+    try { await api(method, path, body); say(done); } catch (error) { say(`Refused: ${error.message}`); }
+  }
+
+  // ---- farm ------------------------------------------------------------
+  const STATE_WORDS = { offline: 'Offline', idle: 'Idle', assigned: 'Starting', printing: 'Printing',
+    paused: 'Paused', awaiting_clear: 'Awaiting bed clear', error: 'Error' };
+  const NEEDS_PERSON = { awaiting_clear: 0, error: 1, paused: 2, offline: 3 };
+  const HEATERS = { T: 'Nozzle', T0: 'Nozzle', T1: 'Nozzle 2', B: 'Bed', C: 'Chamber' };
+  const jobs = new Map();
+
+  function rank(printer) {
+    return printer.state in NEEDS_PERSON ? NEEDS_PERSON[printer.state] : 10;
+  }
+
+  function printerActions(p, refresh) {
+    const name = encodeURIComponent(p.name);
+    const post = (action, done) => () => act('POST', `/api/printers/${name}/${action}`, `${p.name}: ${done}`).then(refresh);
+    const button = (label, action, done) => el('button', { type: 'button', onclick: post(action, done) }, label);
+    const stop = confirmButton('Emergency stop', `Stop ${p.name} now?`, post('stop', 'emergency stop sent'));
+    const cancel = confirmButton('Cancel', `Cancel the job on ${p.name}?`, post('cancel', 'job cancelled'));
+    switch (p.state) {
+      case 'awaiting_clear': return [button('Bed is clear', 'clear', 'bed cleared')];
+      case 'printing': case 'assigned': return [button('Pause', 'pause', 'paused'), cancel, stop];
+      case 'paused': return [button('Resume', 'resume', 'resumed'), cancel, stop];
+      case 'error': case 'offline': {
+        const list = [button('Reset', 'reset', 'reset sent')];
+        if (p.bed_full_since) list.unshift(button('Bed is clear', 'clear', 'bed cleared'));
+        return list;
+      }
+      default: return [];
+    }
+  }
+
+  function fillDynamic(body, p) {
+    const job = p.job;
+    const progress = body.querySelector('progress');
+    if (progress && job) {
+      const fraction = job.progress || 0;
+      progress.value = fraction;
+      body.querySelector('.pct').textContent = `${Math.round(fraction * 100)} %`;
+      body.querySelector('.eta').textContent = job.eta_s ? `ETA ${duration(job.eta_s)}` : '';
+    }
+    const temps = p.temperatures.map((t) => `${HEATERS[t.heater] || t.heater} ${Math.round(t.actual_c)}/${Math.round(t.target_c)} °C`);
+    body.querySelector('.temps').textContent = temps.length ? temps.join(' · ') : 'No temperatures yet';
+  }
+
+  function renderTile(tile, p, refresh) {
+    const job = p.job ? jobs.get(p.job.id) : null;
+    const signature = JSON.stringify([p.state, p.job && p.job.id, !!job, p.last_error, p.bed_full_since]);
+    tile.dataset.state = p.state;
+    let body = tile.querySelector('.tile-body');
+    if (tile.dataset.signature !== signature) {
+      tile.dataset.signature = signature;
+      const lines = [el('p', { class: `state state-${p.state}` }, el('span', { class: 'dot', 'aria-hidden': 'true' }), STATE_WORDS[p.state] || p.state)];
+      if (p.job) {
+        const parts = [`Job …${short(p.job.id)}`];
+        if (job && job.order_id) parts.push(`order …${short(job.order_id)}, unit ${job.unit_index + 1}`);
+        lines.push(el('p', { class: 'job' }, parts.join(' · ')));
+        if (job && job.personalisation) lines.push(el('p', { class: 'personal' }, `“${personal(job.personalisation)}”`));
+        lines.push(el('div', { class: 'progress' }, el('progress', { max: '1', value: '0', 'aria-label': `Progress on ${p.name}` }), el('span', { class: 'pct' })));
+        lines.push(el('p', { class: 'eta' }));
+      }
+      lines.push(el('p', { class: 'temps' }));
+      if (p.last_error) lines.push(el('p', { class: 'error' }, `Last error: ${p.last_error}`));
+      lines.push(el('div', { class: 'actions' }, printerActions(p, refresh)));
+      const fresh = el('div', { class: 'tile-body' }, lines);
+      body.replaceWith(fresh);
+      body = fresh;
+    }
+    fillDynamic(body, p);
+  }
+
+  function farmPage() {
+    const section = document.getElementById('tiles');
+    const refresh = refresher(async () => {
+      const printers = await api('GET', '/api/printers');
+      const missing = printers.filter((p) => p.job && !jobs.has(p.job.id));
+      await Promise.all(missing.map((p) => api('GET', `/api/jobs/${encodeURIComponent(p.job.id)}`)
+        .then((job) => jobs.set(p.job.id, job)).catch(() => {})));
+      const sorted = [...printers].sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
+      const tiles = new Map([...section.querySelectorAll('.tile')].map((t) => [t.dataset.printer, t]));
+      for (const p of sorted) { const tile = tiles.get(p.name); if (tile) renderTile(tile, p, refresh); }
+      const order = sorted.map((p) => p.name).filter((n) => tiles.has(n));
+      const now = [...section.querySelectorAll('.tile')].map((t) => t.dataset.printer);
+      if (order.join('\n') !== now.join('\n')) for (const name of order) section.append(tiles.get(name));
+      section.dataset.loaded = 'true';
+    });
+    follow(refresh);
+    // Progress and temperatures change without events.
+    setInterval(refresh, 2000);
+  }
+
+  // ---- queue -----------------------------------------------------------
+  const files = new Map();
+  function estimate(fileId) {
+    const file = files.get(fileId);
+    const analysis = file && file.analysis;
+    if (!analysis) return null;
+    return analysis.estimated_time_s ?? (analysis.slicer && analysis.slicer.estimated_time_s) ?? null;
+  }
+  function queueOrder(a, b) {
+    const waiting = (j) => (j.state === 'queued' ? 0 : 1);
+    return waiting(a) - waiting(b) || b.priority - a.priority
+      || (a.due_at ?? Infinity) - (b.due_at ?? Infinity) || a.created_at - b.created_at || a.id.localeCompare(b.id);
+  }
+
+  function queueRow(job, refresh) {
+    const id = encodeURIComponent(job.id);
+    const actions = [];
+    if (farmRole) {
+      const input = el('input', { type: 'number', value: String(job.priority), 'aria-label': `Priority of job …${short(job.id)}`, class: 'priority' });
+      const set = el('button', { type: 'button' }, 'Set');
+      set.addEventListener('click', () => act('POST', `/api/jobs/${id}/priority`, 'Priority changed', { priority: Number(input.value) || 0 }).then(refresh));
+      actions.push(el('span', { class: 'setprio' }, input, set));
+      if (job.state === 'queued') actions.push(el('button', { type: 'button', onclick: () => act('POST', `/api/jobs/${id}/hold`, 'Job held').then(refresh) }, 'Hold'));
+      if (job.state === 'held' || job.state === 'needs_review') actions.push(el('button', { type: 'button', onclick: () => act('POST', `/api/jobs/${id}/release`, 'Job released').then(refresh) }, 'Release'));
+      actions.push(confirmButton('Cancel', 'Cancel this job?', () => act('POST', `/api/jobs/${id}/cancel`, 'Job cancelled').then(refresh)));
+    }
+    const late = job.due_at && job.due_at < Date.now();
+    return el('tr', { 'data-job': job.id },
+      el('td', {}, `…${short(job.id)}`, job.personalisation ? el('div', { class: 'personal' }, personal(job.personalisation)) : null),
+      el('td', {}, el('span', { class: `badge job-${job.state}` }, job.state.replace('_', ' '))),
+      el('td', {}, job.priority),
+      el('td', { class: late ? 'late' : '' }, when(job.due_at), late ? ' (late)' : ''),
+      el('td', {}, [job.material, job.colour].filter(Boolean).join(' · ') || 'any'),
+      el('td', {}, duration(estimate(job.file_id))),
+      el('td', { class: 'actions' }, actions.length ? actions : '—'));
+  }
+
+  function queuePage() {
+    const body = document.querySelector('#queue tbody');
+    let signature = '';
+    const refresh = refresher(async () => {
+      const list = await api('GET', '/api/jobs?state=queued,held,rendering,needs_review&limit=1000');
+      const unknown = [...new Set(list.map((j) => j.file_id).filter((f) => f && !files.has(f)))];
+      await Promise.all(unknown.map((f) => api('GET', `/api/files/${encodeURIComponent(f)}`).then((file) => files.set(f, file)).catch(() => files.set(f, null))));
+      list.sort(queueOrder);
+      const next = JSON.stringify(list.map((j) => [j.id, j.state, j.priority]));
+      if (next === signature || body.contains(document.activeElement)) return;
+      signature = next;
+      body.replaceChildren(...(list.length ? list.map((j) => queueRow(j, refresh)) : [el('tr', {}, el('td', { colspan: '7' }, 'Nothing waiting.'))]));
+    });
+    follow(refresh);
+  }
+
+  // ---- orders ----------------------------------------------------------
+  const ORDER_WORDS = { queued: 'Queued', in_progress: 'In progress', completed: 'Completed', failed: 'Failed', cancelled: 'Cancelled' };
+  const AT_RISK_MS = 2 * 3600 * 1000;
+  const open = new Set();
+
+  function dueNote(order) {
+    if (!order.due_at || !['queued', 'in_progress'].includes(order.status)) return null;
+    const left = order.due_at - Date.now();
+    if (left < 0) return el('span', { class: 'badge late' }, 'Late');
+    if (left < AT_RISK_MS) return el('span', { class: 'badge risk' }, 'At risk');
+    return null;
+  }
+
+  async function unitsOf(order, holder) {
+    const units = await api('GET', `/api/jobs?order_id=${encodeURIComponent(order.id)}&limit=1000`);
+    units.sort((a, b) => (a.order_item_id || '').localeCompare(b.order_item_id || '') || a.unit_index - b.unit_index);
+    holder.replaceChildren(el('ul', { class: 'units' }, units.map((u) => el('li', { 'data-job': u.id, 'data-state': u.state },
+      `Unit ${u.unit_index + 1}`, u.personalisation ? ` “${personal(u.personalisation)}”` : '', ' — ',
+      el('span', { class: `badge job-${u.state}` }, u.state.replace('_', ' ')), u.printer ? ` on ${u.printer}` : ''))));
+  }
+
+  function orderCard(order) {
+    const title = order.external_id || `Order …${short(order.id)}`;
+    const units = el('div', { class: 'unit-list' });
+    const toggle = el('button', { type: 'button', 'aria-expanded': String(open.has(order.id)) }, 'Units');
+    toggle.addEventListener('click', () => {
+      if (open.has(order.id)) { open.delete(order.id); units.replaceChildren(); toggle.setAttribute('aria-expanded', 'false'); return; }
+      open.add(order.id); toggle.setAttribute('aria-expanded', 'true');
+      unitsOf(order, units).catch((e) => say(e.message));
+    });
+    if (open.has(order.id)) unitsOf(order, units).catch((e) => say(e.message));
+    const items = order.items.map((item, i) => el('li', {},
+      el('span', { class: 'item-name' }, item.sku || `Line ${i + 1}`),
+      el('progress', { max: String(item.total), value: String(item.done), 'aria-label': `${title} line ${i + 1}: ${item.done} of ${item.total} done` }),
+      el('span', {}, `${item.done}/${item.total} done`, item.in_progress ? `, ${item.in_progress} printing` : '', item.failed ? `, ${item.failed} failed` : '')));
+    return el('article', { class: 'order', 'data-order': order.id, 'data-status': order.status },
+      el('header', {}, el('h2', {}, title), el('span', { class: `badge order-${order.status}` }, ORDER_WORDS[order.status] || order.status), dueNote(order)),
+      el('p', { class: 'meta' }, order.customer_ref ? `For ${order.customer_ref} · ` : '', `Due ${when(order.due_at)} · placed ${when(order.created_at)}`),
+      el('ul', { class: 'items' }, items), toggle, units);
+  }
+
+  function ordersPage() {
+    const holder = document.getElementById('orders');
+    let signature = '';
+    const refresh = refresher(async () => {
+      const list = await api('GET', '/api/orders?limit=200');
+      const next = JSON.stringify(list);
+      if (next === signature && !open.size) return;
+      signature = next;
+      if (holder.contains(document.activeElement) && !open.size) return;
+      holder.replaceChildren(...(list.length ? list.map(orderCard) : [el('p', {}, 'No orders yet.')]));
+      holder.dataset.loaded = 'true';
+    });
+    follow(refresh);
+  }
+
+  // ---- upload ----------------------------------------------------------
+  function uploadPage() {
+    const form = document.getElementById('upload');
+    const input = document.getElementById('file');
+    const result = document.getElementById('uploaded');
+    async function send(file) {
+      if (!file) { say('Choose a file first.'); return; }
+      const data = new FormData();
+      data.append('file', file, file.name);
+      say(`Uploading ${file.name}…`);
+      try {
+        const uploaded = await api('POST', '/api/files', data);
+        files.set(uploaded.id, uploaded);
+        const quantity = el('input', { type: 'number', min: '1', value: '1', id: 'quantity' });
+        const queue = el('button', { type: 'button' }, 'Queue');
+        queue.addEventListener('click', () => act('POST', '/api/jobs', 'Queued', { file_id: uploaded.id, quantity: Number(quantity.value) || 1 }));
+        result.replaceChildren(el('p', {}, `Uploaded ${uploaded.original_name} (…${short(uploaded.id)}), estimated ${duration(estimate(uploaded.id))}.`),
+          el('p', { class: 'queue-form' }, el('label', { for: 'quantity' }, 'Copies '), quantity, queue));
+        say(`Uploaded ${file.name}`);
+      } catch (error) { say(`Upload refused: ${error.message}`); }
+    }
+    form.addEventListener('submit', (e) => { e.preventDefault(); send(input.files[0]); });
+    form.addEventListener('dragover', (e) => { e.preventDefault(); form.classList.add('over'); });
+    form.addEventListener('dragleave', () => form.classList.remove('over'));
+    form.addEventListener('drop', (e) => { e.preventDefault(); form.classList.remove('over'); send(e.dataTransfer.files[0]); });
+  }
+
+  // ---- start -----------------------------------------------------------
+  const signout = document.getElementById('signout');
+  if (signout) {
+    signout.addEventListener('click', async () => {
+      try { await api('POST', '/session/end'); } catch (_) { /* signed out either way */ }
+      location.assign('/');
+    });
+  }
+  const pages = { farm: farmPage, queue: queuePage, orders: ordersPage, upload: uploadPage };
+  if (page && pages[page]) pages[page]();
+}());
