@@ -108,5 +108,20 @@ pub async fn stream(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     caller.require(FARM_ROLES)?;
     let events = BroadcastStream::new(state.events.subscribe()).map(|item| Ok(sse_event(item)));
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+    let farm = state.farm.clone();
+    let ticks = tokio::time::interval(PRINTERS_EVERY);
+    let printers = tokio_stream::wrappers::IntervalStream::new(ticks)
+        .map(move |_| Ok(printers_event(&farm.printers())));
+    let merged = futures::stream::select(events, printers);
+    Ok(Sse::new(merged).keep_alive(KeepAlive::default()))
+}
+
+/// How often `/api/events` sends every printer's live view (progress and
+/// temperatures change without state events).
+const PRINTERS_EVERY: Duration = Duration::from_secs(1);
+
+/// A `printers` event: the same views as `GET /api/printers`.
+fn printers_event(views: &[super::farm::PrinterView]) -> Event {
+    let data = serde_json::to_string(views).unwrap_or_else(|_| "[]".to_owned());
+    Event::default().event("printers").data(data)
 }

@@ -123,7 +123,6 @@ fn shopify(topic: &str, order: &Value) -> Result<Delivered, PayloadError> {
 }
 
 fn shopify_line(index: usize, line: &Value) -> Result<StoreLine, PayloadError> {
-    let at = |f: &str| format!("line_items[{index}].{f}");
     let properties = match &line["properties"] {
         Value::Array(items) => items
             .iter()
@@ -132,12 +131,28 @@ fn shopify_line(index: usize, line: &Value) -> Result<StoreLine, PayloadError> {
             .collect(),
         _ => Vec::new(),
     };
+    store_line(
+        index,
+        line,
+        title(line, "title", "variant_title"),
+        properties,
+    )
+}
+
+/// The fields both platforms' lines share, read the same way.
+fn store_line(
+    index: usize,
+    line: &Value,
+    title: String,
+    properties: Vec<(String, String)>,
+) -> Result<StoreLine, PayloadError> {
+    let at = |f: &str| format!("line_items[{index}].{f}");
     Ok(StoreLine {
         id: id(line, "id").map_err(|e| error(&at("id"), e.reason))?,
         sku: text(line, "sku").filter(|s| !s.trim().is_empty()),
         quantity: quantity(line)
             .ok_or_else(|| error(&at("quantity"), "must be a positive integer"))?,
-        title: title(line, "title", "variant_title"),
+        title,
         properties,
     })
 }
@@ -174,19 +189,11 @@ fn woocommerce(topic: &str, order: &Value) -> Result<Delivered, PayloadError> {
 }
 
 fn woocommerce_line(index: usize, line: &Value) -> Result<StoreLine, PayloadError> {
-    let at = |f: &str| format!("line_items[{index}].{f}");
     let properties = match &line["meta_data"] {
         Value::Array(items) => items.iter().filter_map(woocommerce_meta).collect(),
         _ => Vec::new(),
     };
-    Ok(StoreLine {
-        id: id(line, "id").map_err(|e| error(&at("id"), e.reason))?,
-        sku: text(line, "sku").filter(|s| !s.trim().is_empty()),
-        quantity: quantity(line)
-            .ok_or_else(|| error(&at("quantity"), "must be a positive integer"))?,
-        title: title(line, "name", "variation"),
-        properties,
-    })
+    store_line(index, line, title(line, "name", "variation"), properties)
 }
 
 /// A `meta_data` entry as (label, value); internal keys (`_…`) left out.

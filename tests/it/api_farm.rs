@@ -390,3 +390,30 @@ async fn stats_accept_windows_and_name_a_bad_one() {
     }
     api.stop().await;
 }
+
+#[tokio::test]
+async fn the_event_stream_sends_every_printer_s_live_view_each_second() {
+    let api = start_printing().await;
+    let started = tokio::time::Instant::now();
+    // A printers event's data is a list: its end is `]` and a blank line.
+    let seen = read_until(&api, "]\n\n", || {}).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "within a second or so"
+    );
+    let data = seen
+        .split("event: printers\n")
+        .nth(1)
+        .and_then(|rest| rest.lines().find_map(|l| l.strip_prefix("data: ")))
+        .expect("a printers event with data");
+    let views: Value = serde_json::from_str(data).expect("JSON");
+    let names: Vec<&str> = views
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(names.contains(&"mk3s-1"), "{views}");
+    assert!(views[0].get("state").is_some(), "{views}");
+    api.stop().await;
+}

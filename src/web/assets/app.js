@@ -97,6 +97,7 @@
       };
       source.onmessage = refresh;
       for (const kind of KINDS) source.addEventListener(kind, refresh);
+      source.addEventListener('printers', refresh);
     }
     refresh();
     open();
@@ -207,8 +208,8 @@
       section.dataset.loaded = 'true';
     });
     follow(refresh);
-    // Progress and temperatures change without events.
-    setInterval(refresh, 2000);
+    // Progress and temperatures arrive every second as `printers` events;
+    // refreshing on them keeps tiles within a second of the farm.
   }
 
   // ---- queue -----------------------------------------------------------
