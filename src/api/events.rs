@@ -98,7 +98,7 @@ fn sse_event(item: Result<FarmEvent, BroadcastStreamRecvError>) -> Event {
     path = "/events",
     tag = "events",
     responses(
-        (status = 200, description = "Server-sent events: each event's name is its `kind`, its data a `FarmEvent`; a `lagged` event says how many a slow client missed", content_type = "text/event-stream", body = FarmEvent),
+        (status = 200, description = "Server-sent events: each event's name is its `kind`, its data a `FarmEvent`; a `lagged` event says how many a slow client missed; every second a `printers` event carries the list `GET /api/printers` answers", content_type = "text/event-stream", body = FarmEvent),
     ),
     security(("api_key" = ["operator", "technician"]), ("bearer" = ["operator", "technician"]))
 )]
