@@ -27,6 +27,22 @@ fn job_needs(file: &FileKeys, wanted: Wanted<'_>) -> JobNeeds {
     )
 }
 
+/// The configured printers that could print `file` as `wanted` (online
+/// or not).
+pub fn printers_able(state: &AppState, file: &FileKeys, wanted: Wanted<'_>) -> Vec<String> {
+    let needs = job_needs(file, wanted);
+    state
+        .config
+        .printers
+        .iter()
+        .filter(|p| {
+            let caps = PrinterCaps::from_profile(p, Availability::Offline, None);
+            crate::scheduler::can_print(&needs, &caps)
+        })
+        .map(|p| p.name.clone())
+        .collect()
+}
+
 /// The request field a refusal is about.
 fn refusal_field(refusal: &Refusal) -> &'static str {
     match refusal {

@@ -223,7 +223,37 @@ pub async fn list(
     } else {
         state.store.list_jobs(&filter).await?
     };
-    Ok(Json(jobs.into_iter().map(JobView::from).collect()))
+    let mut views: Vec<JobView> = jobs.into_iter().map(JobView::from).collect();
+    if !filter.states.is_empty() && filter.states.iter().all(|s| s.is_waiting()) {
+        add_printers_able(&state, &mut views).await?;
+    }
+    Ok(Json(views))
+}
+
+/// Names, on each waiting job with a file, the printers that could take it
+/// (each distinct file read once).
+async fn add_printers_able(state: &AppState, views: &mut [JobView]) -> Result<(), ApiError> {
+    let mut keys: std::collections::HashMap<String, crate::store::FileKeys> = Default::default();
+    for view in views.iter_mut() {
+        let Some(file_id) = view.file_id.clone() else {
+            continue;
+        };
+        if !keys.contains_key(&file_id) {
+            let file = state.store.get_file(&file_id).await?;
+            keys.insert(file_id.clone(), file.keys);
+        }
+        let wanted = super::feasibility::Wanted {
+            material: view.material.as_deref(),
+            colour: view.colour.as_deref(),
+            tags: &view.required_tags,
+        };
+        view.printers_able = Some(super::feasibility::printers_able(
+            state,
+            &keys[&file_id],
+            wanted,
+        ));
+    }
+    Ok(())
 }
 
 /// The job, or 404 when it does not exist or is not the caller's to see.

@@ -64,6 +64,11 @@ pub struct JobView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(required = false)]
     pub attempts: Option<Vec<AttemptView>>,
+    /// The printers that could take it (in listings of waiting jobs that
+    /// have their file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub printers_able: Option<Vec<String>>,
 }
 
 impl From<JobRecord> for JobView {
@@ -97,6 +102,7 @@ impl From<JobRecord> for JobView {
             }),
             owner_key_id: job.owner_key_id,
             render: None,
+            printers_able: None,
             attempts: None,
         }
     }

@@ -224,7 +224,7 @@ pub async fn queue(caller: Result<Caller, ApiError>) -> Response {
                 thead { tr {
                     th scope="col" { "Job" } th scope="col" { "State" } th scope="col" { "Priority" }
                     th scope="col" { "Due" } th scope="col" { "Material" } th scope="col" { "Est. time" }
-                    th scope="col" { "Actions" }
+                    th scope="col" { "Printers able" } th scope="col" { "Actions" }
                 } }
                 tbody {}
             }

@@ -221,3 +221,37 @@ async fn hold_release_and_priority() {
     }
     assert_eq!(api.store.get_job(&id).await.unwrap().priority, 9);
 }
+
+#[tokio::test]
+async fn waiting_jobs_name_the_printers_that_could_take_them() {
+    let api = start().await;
+    let small = api.upload(&square_gcode(60.0)).await;
+    let wide = api.upload(&square_gcode(300.0)).await;
+    for body in [
+        json!({"file_id": small, "quantity": 1, "material": "PETG"}),
+        json!({"file_id": small, "quantity": 1, "material": "PLA"}),
+        json!({"file_id": wide, "quantity": 1}),
+    ] {
+        let (status, created) = api.post("operator", "/api/jobs", &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+    }
+    let (_, listed) = api.get("operator", "/api/jobs?state=queued,held").await;
+    let able = |material: Option<&str>, file: &str| -> Vec<String> {
+        let job = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["file_id"] == file && j["material"].as_str() == material)
+            .expect("the job");
+        serde_json::from_value(job["printers_able"].clone()).expect("a list of names")
+    };
+    assert_eq!(able(Some("PETG"), &small), ["mk3s-petg"]);
+    assert_eq!(able(Some("PLA"), &small), ["mk3s-1", "mk3s-2", "big-1"]);
+    assert_eq!(able(None, &wide), ["big-1"]);
+    let (_, all) = api.get("operator", "/api/jobs").await;
+    assert!(
+        all[0].get("printers_able").is_none(),
+        "only in listings of waiting jobs"
+    );
+    api.stop().await;
+}

@@ -246,6 +246,7 @@
       el('td', { class: late ? 'late' : '' }, when(job.due_at), late ? ' (late)' : ''),
       el('td', {}, [job.material, job.colour].filter(Boolean).join(' · ') || 'any'),
       el('td', {}, duration(estimate(job.file_id))),
+      el('td', { class: 'able' }, job.printers_able ? (job.printers_able.join(', ') || 'none') : '—'),
       el('td', { class: 'actions' }, actions.length ? actions : '—'));
   }
 
@@ -260,7 +261,7 @@
       const next = JSON.stringify(list.map((j) => [j.id, j.state, j.priority]));
       if (next === signature || body.contains(document.activeElement)) return;
       signature = next;
-      body.replaceChildren(...(list.length ? list.map((j) => queueRow(j, refresh)) : [el('tr', {}, el('td', { colspan: '7' }, 'Nothing waiting.'))]));
+      body.replaceChildren(...(list.length ? list.map((j) => queueRow(j, refresh)) : [el('tr', {}, el('td', { colspan: '8' }, 'Nothing waiting.'))]));
     });
     follow(refresh);
   }

@@ -45,6 +45,9 @@ pub fn demo_config(dir: &std::path::Path, max_upload_mb: u64) -> Config {
     let mut config = Config::load(std::path::Path::new(path)).unwrap();
     config.farm.data_dir = dir.join("data");
     config.farm.max_upload_mb = max_upload_mb;
+    // The demo's product folders are rendered at start; tests of products
+    // load them themselves.
+    config.farm.products_dir = None;
     config
 }
 
