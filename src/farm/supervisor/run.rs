@@ -9,7 +9,7 @@ use crate::printer::{
     JobSource, PrinterError, PrinterEvent, PrinterHandle, PrinterState, PrinterStatus,
 };
 use crate::sim::SimReset;
-use crate::store::{now_ms, AttemptEnding, JobOutcome, Store};
+use crate::store::{now_ms, AttemptEnding, JobOutcome, Store, ToolLoad};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +36,8 @@ pub(crate) struct SupervisorParts {
     pub bed_full_since: Option<i64>,
     /// Where attempts' outcomes are counted.
     pub metrics: Arc<FarmMetrics>,
+    /// What each tool has loaded.
+    pub loaded: Vec<ToolLoad>,
 }
 
 /// What the metrics need of the running attempt.
@@ -89,7 +91,7 @@ impl Supervisor {
         let life = Lifecycle::new(parts.profile.auto_eject, parts.bed_full_since);
         let status = parts.driver.watch_status();
         let since = now_ms();
-        let initial = super::view::build(&name, &life, &status.borrow(), since);
+        let initial = super::view::build(&name, &life, &status.borrow(), since, &parts.loaded);
         let (view, view_rx) = watch::channel(initial);
         let (requests_tx, requests) = mpsc::channel(64);
         let supervisor = Supervisor {
@@ -163,8 +165,39 @@ impl Supervisor {
                 };
                 let _ = reply.send(result);
             }
+            Request::Load { loads, reply } => {
+                let result = self.load(loads).await;
+                let _ = reply.send(result);
+            }
             Request::Shutdown { .. } => {}
         }
+    }
+
+    /// Records a new load (a technician changed the material): refused
+    /// while a job is on the printer.
+    async fn load(&mut self, loads: Vec<ToolLoad>) -> Result<(), ControlError> {
+        if let Some(attempt) = self.life.attempt() {
+            return Err(not_possible(format!(
+                "job {} is on {}; change the material when it has ended",
+                attempt.job,
+                self.name()
+            )));
+        }
+        if let Err(e) = self
+            .parts
+            .store
+            .set_printer_loads(self.name(), &loads)
+            .await
+        {
+            tracing::error!(printer = %self.name(), "saving the load failed: {e}");
+            return Err(ControlError::Unavailable {
+                reason: "the store could not record the change".to_owned(),
+            });
+        }
+        self.parts.loaded = loads;
+        self.publish();
+        self.parts.wake.notify_one();
+        Ok(())
     }
 
     /// Claims `job` for this printer and starts it on the driver.
@@ -392,7 +425,13 @@ impl Supervisor {
         if self.view.borrow().state != phase {
             self.since = now;
         }
-        let view = super::view::build(self.name(), &self.life, &self.status.borrow(), self.since);
+        let view = super::view::build(
+            self.name(),
+            &self.life,
+            &self.status.borrow(),
+            self.since,
+            &self.parts.loaded,
+        );
         self.view.send_replace(view);
     }
 

@@ -4,6 +4,7 @@
 use crate::api::{JobOnPrinter, PrinterView, Temperature};
 use crate::domain::Lifecycle;
 use crate::printer::{PrinterState, PrinterStatus};
+use crate::store::ToolLoad;
 
 fn connection(state: PrinterState) -> &'static str {
     match state {
@@ -20,6 +21,7 @@ pub(super) fn build(
     life: &Lifecycle,
     status: &PrinterStatus,
     since: i64,
+    loaded: &[ToolLoad],
 ) -> PrinterView {
     let job = life.attempt().map(|attempt| {
         let progress = status.job.as_ref().filter(|j| j.job_id == attempt.run);
@@ -54,5 +56,6 @@ pub(super) fn build(
         firmware: status.firmware.clone(),
         temperatures,
         last_error: status.last_error.clone(),
+        loaded: loaded.to_vec(),
     }
 }
