@@ -25,6 +25,8 @@ pub trait FarmControl: Send + Sync + 'static {
         printer: &str,
         loads: Vec<crate::store::ToolLoad>,
     ) -> BoxFuture<'static, Result<(), ControlError>>;
+    /// The scheduler's latest forecast.
+    fn forecast(&self) -> std::sync::Arc<Forecast>;
     /// Material changes the scheduler is waiting for.
     fn material_changes(&self) -> Vec<MaterialChange>;
     /// Wakes the scheduler after something changed (new job, released job).
@@ -80,6 +82,16 @@ pub struct MaterialChange {
     pub load: crate::store::ToolLoad,
     /// Since when it is asked for, unix ms.
     pub since: i64,
+}
+
+/// The scheduler's forecast of the queue: when each waiting or running job
+/// should end.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Forecast {
+    /// When it was made, unix ms (0: none yet).
+    pub made_at: i64,
+    /// Expected end of each job, unix ms; jobs without an estimate are absent.
+    pub ends: std::collections::HashMap<String, i64>,
 }
 
 /// The job a printer is working on.

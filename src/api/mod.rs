@@ -37,7 +37,7 @@ pub use auth::Caller;
 pub use error::ApiError;
 pub use events::{relay_store_events, FarmEvent};
 pub use farm::{
-    ControlError, FarmControl, JobOnPrinter, MaterialChange, PrinterAction, PrinterView,
+    ControlError, FarmControl, Forecast, JobOnPrinter, MaterialChange, PrinterAction, PrinterView,
     Temperature,
 };
 pub use stats::parse_window;
@@ -118,8 +118,8 @@ fn own_api() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::get))
         .routes(routes!(printers::list))
         .routes(routes!(printers::act))
-        .routes(routes!(tasks::load))
-        .routes(routes!(tasks::list))
+        .routes(routes!(tasks::load_material))
+        .routes(routes!(tasks::list_tasks))
         .routes(routes!(stats::get))
         .routes(routes!(events::stream))
         .routes(routes!(

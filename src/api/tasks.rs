@@ -124,7 +124,7 @@ fn describe(load: &ToolLoad) -> String {
     responses((status = 200, description = "Open tasks, oldest first", body = TaskList)),
     security(("api_key" = ["operator", "technician"]), ("bearer" = ["operator", "technician"]))
 )]
-pub async fn list(
+pub async fn list_tasks(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<TaskList>, ApiError> {
@@ -182,7 +182,7 @@ pub struct LoadMaterial {
     ),
     security(("api_key" = ["operator", "technician"]), ("bearer" = ["operator", "technician"]))
 )]
-pub async fn load(
+pub async fn load_material(
     State(state): State<AppState>,
     caller: Caller,
     Path(name): Path<String>,

@@ -9,6 +9,7 @@
 //! - [`lifecycle`]: one printer's farm lifecycle as a state machine;
 //! - [`oee`]: overall equipment effectiveness and lost time from intervals;
 //! - [`order_status`]: an order's status from its units;
+//! - [`promise`]: an order's estimated completion and whether it is at risk;
 //! - [`recovery`]: what a restart means for interrupted jobs.
 
 pub mod calendar;
@@ -18,6 +19,7 @@ pub mod gates;
 pub mod lifecycle;
 pub mod oee;
 pub mod order_status;
+pub mod promise;
 pub mod recovery;
 
 pub use failure::{after_failure, AfterFailure, Blame, FailureCause, FailurePolicy, PastFailure};

@@ -15,6 +15,7 @@ pub struct FleetControl {
     wake: Arc<Notify>,
     queue: super::queue_feed::QueueHandle,
     changes: tokio::sync::watch::Receiver<Vec<crate::api::MaterialChange>>,
+    forecast: tokio::sync::watch::Receiver<Arc<crate::api::Forecast>>,
 }
 
 impl FleetControl {
@@ -24,7 +25,8 @@ impl FleetControl {
             fleet: Arc::clone(&farm.fleet),
             wake: Arc::clone(&farm.wake),
             queue: farm.queue.clone(),
-            changes: farm.changes.clone(),
+            changes: farm.published.changes.clone(),
+            forecast: farm.published.forecast.clone(),
         }
     }
 
@@ -69,6 +71,10 @@ impl FarmControl for FleetControl {
 
     fn material_changes(&self) -> Vec<crate::api::MaterialChange> {
         self.changes.borrow().clone()
+    }
+
+    fn forecast(&self) -> Arc<crate::api::Forecast> {
+        Arc::clone(&self.forecast.borrow())
     }
 
     fn wake_scheduler(&self) {

@@ -14,6 +14,7 @@
 
 mod control;
 mod fleet;
+mod forecaster;
 pub mod plan;
 pub mod queue_feed;
 pub mod schedule;
@@ -50,8 +51,9 @@ pub struct Farm {
     pub metrics: Arc<FarmMetrics>,
     /// The queue, kept in memory.
     pub queue: queue_feed::QueueHandle,
-    /// Material changes the scheduler asks technicians for.
-    pub changes: tokio::sync::watch::Receiver<Vec<crate::api::MaterialChange>>,
+    /// What the scheduler publishes: material changes it asks
+    /// technicians for, its forecast of the queue.
+    pub published: schedule::Published,
     scheduler: JoinHandle<()>,
     feed: JoinHandle<()>,
 }
@@ -99,7 +101,7 @@ impl Farm {
         let (queue, feed) = queue_feed::start(store.clone())
             .await
             .context("reading the queue")?;
-        let (rounds, changes) = schedule::Scheduler::new(
+        let (rounds, published) = schedule::Scheduler::new(
             queue.clone(),
             config.printers.clone(),
             Arc::clone(&fleet),
@@ -112,7 +114,7 @@ impl Farm {
             wake,
             metrics,
             queue,
-            changes,
+            published,
             scheduler,
             feed,
         })

@@ -5,10 +5,11 @@
 //! calls it directly.
 
 use crate::scheduler::clock::FarmClock;
+use crate::scheduler::forecast::{forecast, Shop, Start};
 use crate::scheduler::timed::{Round, Station, TimedRule, Work};
 use crate::scheduler::{fit_with_change, PrinterCaps, QueuedEntry};
 use crate::store::ToolLoad;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Far enough ahead that a job without a due date is never urgent, s.
 const NO_DUE_S: i64 = 10 * 365 * 86_400;
@@ -119,6 +120,62 @@ pub fn plan(
             }
         })
         .collect()
+}
+
+/// When each of `entries` should end (unix ms), by a forward simulation of
+/// the queue under the same rule ([`forecast`]); jobs without an estimate
+/// are left out.
+pub fn forecast_ends(
+    rule: &TimedRule,
+    clock: &FarmClock,
+    now_ms: i64,
+    entries: &[QueuedEntry],
+    printers: &[PlanPrinter],
+) -> HashMap<String, i64> {
+    let rule_clock = clock.clock(now_ms);
+    let jobs: Vec<Work> = entries
+        .iter()
+        .map(|e| work(e, clock, rule_clock.now))
+        .collect();
+    let starts: Vec<Start> = printers
+        .iter()
+        .map(|p| Start {
+            available_at: if p.free {
+                Some(rule_clock.now)
+            } else {
+                p.free_at_ms.map(|ms| clock.at(ms))
+            },
+            auto_eject: p.caps.auto_eject,
+        })
+        .collect();
+    let shop = Farm { entries, printers };
+    forecast(rule, rule_clock, &jobs, &starts, &shop)
+        .into_iter()
+        .zip(entries)
+        .filter_map(|(end, e)| Some((e.queued.id.clone(), clock.unix_ms(end?))))
+        .collect()
+}
+
+/// The farm's jobs and printers as the forecast asks about them.
+struct Farm<'a> {
+    entries: &'a [QueuedEntry],
+    printers: &'a [PlanPrinter],
+}
+
+impl Shop for Farm<'_> {
+    fn fit(&self, j: usize, p: usize) -> Option<bool> {
+        fit_with_change(&self.entries[j].queued.needs, &self.printers[p].caps)
+    }
+
+    fn same_load(&self, j: usize, k: usize) -> bool {
+        let (needs, other) = (&self.entries[j].queued.needs, &self.entries[k].queued.needs);
+        let same = |a: &Option<String>, b: &Option<String>| match (a, b) {
+            (None, _) => true,
+            (Some(a), Some(b)) => a.trim().eq_ignore_ascii_case(b.trim()),
+            (Some(_), None) => false,
+        };
+        same(&needs.material, &other.material) && same(&needs.colour, &other.colour)
+    }
 }
 
 /// A queued job in the rule's terms: due on the rule's scale, weight from

@@ -9,9 +9,10 @@
 //! material.
 
 use super::fleet::Fleet;
+use super::forecaster::Forecaster;
 use super::plan::{plan, PlanPrinter, Requested};
 use super::queue_feed::QueueHandle;
-use crate::api::{MaterialChange, PrinterView};
+use crate::api::{Forecast, MaterialChange, PrinterView};
 use crate::config::{FarmTime, PrinterProfile};
 use crate::domain::Phase;
 use crate::scheduler::clock::FarmClock;
@@ -64,18 +65,27 @@ pub struct Scheduler {
     rule: TimedRule,
     changes: Vec<MaterialChange>,
     published: watch::Sender<Vec<MaterialChange>>,
+    forecaster: Forecaster,
+}
+
+/// What a scheduler publishes.
+pub struct Published {
+    /// The material changes it waits for.
+    pub changes: watch::Receiver<Vec<MaterialChange>>,
+    /// Its latest forecast of the queue.
+    pub forecast: watch::Receiver<Arc<Forecast>>,
 }
 
 impl Scheduler {
-    /// A scheduler over `fleet`; its material-change requests are
-    /// published on the returned receiver.
+    /// A scheduler over `fleet`, and what it publishes.
     pub fn new(
         queue: QueueHandle,
         profiles: Vec<PrinterProfile>,
         fleet: Arc<Fleet>,
         time: &FarmTime,
-    ) -> (Scheduler, watch::Receiver<Vec<MaterialChange>>) {
+    ) -> (Scheduler, Published) {
         let (published, changes) = watch::channel(Vec::new());
+        let (forecaster, forecast) = Forecaster::new();
         let scheduler = Scheduler {
             queue: Arc::new(queue),
             profiles,
@@ -84,8 +94,9 @@ impl Scheduler {
             rule: TimedRule::default(),
             changes: Vec::new(),
             published,
+            forecaster,
         };
-        (scheduler, changes)
+        (scheduler, Published { changes, forecast })
     }
 
     /// One round; returns how many jobs were started.
@@ -96,15 +107,17 @@ impl Scheduler {
         let queue = Arc::clone(&self.queue);
         let book = queue.current().await;
         self.settle_changes(&views, &book);
+        let printers = self.plan_printers(&views, now);
+        let entries: Vec<&QueuedEntry> = book.entries().collect();
+        self.forecaster
+            .maybe_start(&self.rule, &self.clock, now, &entries, &printers, &views);
         if !views.iter().any(|v| v.accepts_work) {
             return 0;
         }
-        let printers = self.plan_printers(&views, now);
         let requested = Requested {
             printers: views.iter().map(|v| self.requested(&v.name)).collect(),
             jobs: self.changes.iter().map(|c| c.job.clone()).collect(),
         };
-        let entries: Vec<&QueuedEntry> = book.entries().collect();
         let picks = plan(
             &self.rule,
             &self.clock,

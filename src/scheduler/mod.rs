@@ -11,6 +11,7 @@
 
 pub mod clock;
 mod decide;
+pub mod forecast;
 pub mod mapping;
 pub mod queue;
 mod refusal;

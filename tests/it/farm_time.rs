@@ -198,3 +198,62 @@ async fn the_scheduler_asks_for_a_material_change_and_a_technician_does_it() {
         json!([{"material": "PETG", "colour": "orange"}])
     );
 }
+
+/// Polls an order until it carries an estimated completion.
+async fn estimated(farm: &TestFarm, order: &str) -> Value {
+    let deadline = Instant::now() + LONG;
+    loop {
+        let view = farm.get(&format!("/api/orders/{order}")).await;
+        if view["estimated_completion"].is_i64() {
+            return view;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no estimate: {view}\n{}",
+            farm.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_get_an_estimated_completion_and_are_at_risk_when_it_is_after_their_due_date() {
+    let farm = TestFarm::start(&[TestPrinter::pla("p1")]).await;
+    let file = farm.upload(&sample()).await;
+    // Fill the bed so that the orders wait in the queue.
+    let (status, _) = farm
+        .post("/api/jobs", json!({"file_id": file, "quantity": 1}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    farm.wait_jobs("the first completed", LONG, |jobs| {
+        count(jobs, "completed") == 1
+    })
+    .await;
+
+    let now = jiff::Timestamp::now();
+    let at = |minutes: i64| {
+        now.checked_add(jiff::SignedDuration::from_mins(minutes))
+            .expect("time")
+            .to_string()
+    };
+    let mut ids = Vec::new();
+    for (reference, due) in [("soon", at(1)), ("later", at(30 * 24 * 60))] {
+        let order = json!({"external_id": reference, "customer_ref": reference, "due_at": due,
+            "items": [{"file_id": file, "quantity": 2}]});
+        let (status, body) = farm.post("/api/orders", order).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        ids.push(body["id"].as_str().expect("id").to_owned());
+    }
+    let soon = estimated(&farm, &ids[0]).await;
+    let later = estimated(&farm, &ids[1]).await;
+    let bed_clear_ms = 5 * 60 * 1000;
+    for order in [&soon, &later] {
+        let end = order["estimated_completion"].as_i64().expect("estimate");
+        assert!(
+            end >= now.as_millisecond() + bed_clear_ms,
+            "after the bed is cleared: {order}"
+        );
+    }
+    assert_eq!(soon["at_risk"], true, "{soon}");
+    assert_eq!(later["at_risk"], false, "{later}");
+}

@@ -7,8 +7,9 @@ use super::body::{optional_ms, ApiJson, Timestamp};
 use super::error::{ApiError, ErrorBody};
 use super::validate;
 use super::AppState;
+use crate::domain::promise::{at_risk, estimated_completion, UnitTiming};
 use crate::domain::{order_status, OrderStatus, UnitCounts};
-use crate::store::{CreatedOrder, JobFilter, JobRecord, NewOrder, OrderRecord, StoreError};
+use crate::store::{now_ms, CreatedOrder, JobFilter, JobRecord, NewOrder, OrderRecord, StoreError};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -111,6 +112,13 @@ pub struct OrderView {
     owner_key_id: Option<String>,
     created_at: i64,
     status: OrderStatus,
+    /// When the order should be complete (unix ms): its last unit's end,
+    /// finished or forecast by simulating the queue under the scheduler;
+    /// null while a unit has no estimate (rendering, held, failed).
+    estimated_completion: Option<i64>,
+    /// True when `estimated_completion` is after `due_at` (or the order is
+    /// overdue without an estimate).
+    at_risk: bool,
     items: Vec<ItemProgress>,
 }
 
@@ -146,6 +154,16 @@ async fn order_view(state: &AppState, order: OrderRecord) -> Result<OrderView, A
     let jobs = state.store.list_jobs(&filter).await?;
     let items = state.store.order_items(&order.id).await?;
     let states: Vec<_> = jobs.iter().map(|j| j.state).collect();
+    let forecast = state.farm.forecast();
+    let timings: Vec<UnitTiming> = jobs
+        .iter()
+        .map(|j| UnitTiming {
+            state: j.state,
+            finished_at: j.finished_at,
+            expected_end: forecast.ends.get(&j.id).copied(),
+        })
+        .collect();
+    let estimate = estimated_completion(&timings);
     let of_item = |item: &str| {
         jobs.iter()
             .filter(|j| j.order_item_id.as_deref() == Some(item))
@@ -166,6 +184,8 @@ async fn order_view(state: &AppState, order: OrderRecord) -> Result<OrderView, A
         .collect();
     Ok(OrderView {
         status: order_status(&states),
+        estimated_completion: estimate,
+        at_risk: at_risk(order.due_at, estimate, &timings, now_ms()),
         id: order.id,
         external_id: order.external_id,
         customer_ref: order.customer_ref,
