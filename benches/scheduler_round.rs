@@ -1,7 +1,10 @@
 //! A whole scheduling round in the running farm's terms, against a real
 //! SQLite store: bring the in-memory queue up to date (20 jobs submitted
-//! since the last round), [`decide`] over every queued job and every
-//! printer, and claim each assignment in the store. Queues of 1 000,
+//! since the last round), the time-aware rule over every queued job and
+//! every printer as `serve` runs it (`farm::plan::plan`), and claim each
+//! pick in the store. The old queue-order rule (`decide_over`, earliest
+//! due date on the printer idle longest) is timed beside it on the same
+//! queue. Queues of 1 000,
 //! 10 000 and 50 000 jobs × 20 and 200 printers, 10 printers free per round.
 //!
 //! A plain `main` that prints a markdown table; run with
@@ -9,7 +12,11 @@
 
 use printfarm::domain::{AttemptEnd, Phase};
 use printfarm::farm::queue_feed;
-use printfarm::scheduler::{decide_over, Availability, PrinterCaps, ToolMaterial};
+use printfarm::config::FarmTime;
+use printfarm::farm::plan::{plan, PlanPrinter, Requested};
+use printfarm::scheduler::clock::FarmClock;
+use printfarm::scheduler::timed::TimedRule;
+use printfarm::scheduler::{decide_over, Availability, PrinterCaps, QueuedEntry, ToolMaterial};
 use printfarm::store::{AttemptEnding, FileKeys, NewFile, NewJob, Store};
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -78,6 +85,7 @@ struct Round {
     catch_up: Duration,
     decide: Duration,
     claims: Duration,
+    edd: Duration,
 }
 
 impl Round {
@@ -115,22 +123,45 @@ async fn measure(queued: u32, printers: usize) -> Vec<Round> {
     }
     let (queue, feed) = queue_feed::start(store.clone()).await.expect("queue");
     let mut rounds = Vec::new();
+    let (rule, clock) = (
+        TimedRule::default(),
+        FarmClock::new(&FarmTime::default(), printfarm::store::now_ms()),
+    );
     for round in 0..ROUNDS + 2 {
         store.create_jobs(&submit(CHURN)).await.expect("churn");
         let free: Vec<usize> = (0..FREE).map(|i| (round * FREE + i) % printers).collect();
         let caps: Vec<PrinterCaps> = (0..printers)
             .map(|i| printer(i, free.contains(&i)))
             .collect();
+        let plan_printers: Vec<PlanPrinter> = caps
+            .iter()
+            .map(|c| PlanPrinter {
+                caps: c.clone(),
+                free: c.availability == Availability::Idle,
+                free_at_ms: None,
+                wear_h: 0.0,
+                heating: false,
+            })
+            .collect();
+        let now = printfarm::store::now_ms();
         let started = Instant::now();
         let book = queue.current().await;
         let caught_up = Instant::now();
-        let assignments = decide_over(book.jobs(), &caps);
+        let entries: Vec<&QueuedEntry> = book.entries().collect();
+        let picks = plan(&rule, &clock, now, &entries, &plan_printers, &Requested::default());
+        let planned = Instant::now();
+        let edd = decide_over(book.jobs(), &caps);
+        let edd_time = planned.elapsed();
+        assert_eq!(edd.len(), picks.len(), "both rules fill the free printers");
+        drop(entries);
         drop(book);
         let decided = Instant::now();
+        let assignments: Vec<(String, String)> =
+            picks.into_iter().map(|p| (p.job_id, p.printer)).collect();
         // Claims run concurrently, as the farm's offers to supervisors do.
         let claims = assignments
             .iter()
-            .map(|a| store.begin_attempt(&a.job_id, &a.printer));
+            .map(|(job, printer)| store.begin_attempt(job, printer));
         for claim in futures::future::join_all(claims).await {
             claim.expect("claim");
         }
@@ -138,14 +169,15 @@ async fn measure(queued: u32, printers: usize) -> Vec<Round> {
         if round >= 2 {
             rounds.push(Round {
                 catch_up: caught_up - started,
-                decide: decided - caught_up,
+                decide: planned - caught_up,
+                edd: edd_time,
                 claims: claimed - decided,
             });
         }
-        for a in &assignments {
+        for (job, printer) in &assignments {
             let ending = AttemptEnding {
-                printer: a.printer.clone(),
-                job: a.job_id.clone(),
+                printer: printer.clone(),
+                job: job.clone(),
                 attempt: String::new(),
                 end: AttemptEnd::Completed,
                 last_line: 1,
@@ -171,8 +203,8 @@ fn main() {
         "{ROUNDS} rounds each, {CHURN} jobs submitted before each, {FREE} printers free; \
          times in ms (p50 / p99)\n"
     );
-    println!("| queued | printers | catch-up | decide | claims | **round** |");
-    println!("|---:|---:|---|---|---|---|");
+    println!("| queued | printers | catch-up | decide (time-aware) | claims | **round** | decide (edd, for comparison) |");
+    println!("|---:|---:|---|---|---|---|---|");
     for queued in [1_000, 10_000, 50_000] {
         for printers in [20, 200] {
             let rounds = runtime.block_on(measure(queued, printers));
@@ -185,11 +217,12 @@ fn main() {
                 )
             };
             println!(
-                "| {queued} | {printers} | {} | {} | {} | **{}** |",
+                "| {queued} | {printers} | {} | {} | {} | **{}** | {} |",
                 cell(|r| r.catch_up),
                 cell(|r| r.decide),
                 cell(|r| r.claims),
-                cell(Round::total)
+                cell(Round::total),
+                cell(|r| r.edd)
             );
         }
     }
