@@ -44,4 +44,5 @@ mod shops_intake;
 mod sim_pty;
 mod store_attempts;
 mod store_basics;
+mod store_maintenance;
 mod store_shops;
