@@ -18,6 +18,7 @@ pub mod farm;
 mod feasibility;
 mod files;
 mod jobs;
+pub mod maintenance;
 mod metrics;
 pub mod octoprint;
 pub mod openapi;
@@ -114,6 +115,7 @@ fn own_api() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::get))
         .routes(routes!(printers::list))
         .routes(routes!(printers::act))
+        .routes(routes!(maintenance::confirm_service))
         .routes(routes!(stats::get))
         .routes(routes!(events::stream))
         .routes(routes!(

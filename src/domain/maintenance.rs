@@ -10,7 +10,9 @@ use serde::Serialize;
 
 /// Service thresholds of one printer (`service = { … }` in
 /// `printers.toml`); each optional, none set: never due.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 pub struct Thresholds {
     /// Print hours between services.
     pub every_hours: Option<f64>,
@@ -83,10 +85,13 @@ impl std::fmt::Display for Reached {
                 f,
                 "{value:.1} h printed since the last service, threshold {threshold} h"
             ),
-            Measure::Jobs => write!(
-                f,
-                "{value} jobs since the last service, threshold {threshold}"
-            ),
+            Measure::Jobs => {
+                let jobs = if value == 1.0 { "job" } else { "jobs" };
+                write!(
+                    f,
+                    "{value} {jobs} since the last service, threshold {threshold}"
+                )
+            }
             Measure::FilamentM => write!(
                 f,
                 "{value:.1} m of filament since the last service, threshold {threshold} m"

@@ -154,3 +154,16 @@ fn an_attempt_adds_its_time_one_job_and_its_filament_share() {
         );
     }
 }
+
+#[test]
+fn one_job_is_one_job() {
+    let thresholds = Thresholds {
+        every_jobs: Some(1),
+        ..Thresholds::default()
+    };
+    let reason = assess(&thresholds, &odometer(0.0, 1, 0.0)).reason();
+    assert_eq!(
+        reason.as_deref(),
+        Some("1 job since the last service, threshold 1")
+    );
+}

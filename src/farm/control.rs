@@ -56,6 +56,15 @@ impl FarmControl for FleetControl {
         async move { supervisor?.cancel_job(&job).await }.boxed()
     }
 
+    fn confirm_service(
+        &self,
+        printer: &str,
+        by: Option<String>,
+    ) -> BoxFuture<'static, Result<(), ControlError>> {
+        let supervisor = self.supervisor(printer);
+        async move { supervisor?.confirm_service(by).await }.boxed()
+    }
+
     fn wake_scheduler(&self) {
         self.wake.notify_one();
     }

@@ -22,6 +22,7 @@ mod config_load;
 mod dashboard;
 mod farm_e2e;
 mod farm_faults;
+mod farm_maintenance;
 mod farmsim_props;
 mod gcode_corpus;
 mod gcode_snapshots;
