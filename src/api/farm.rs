@@ -27,6 +27,14 @@ pub trait FarmControl: Send + Sync + 'static {
         printer: &str,
         by: Option<String>,
     ) -> BoxFuture<'static, Result<(), ControlError>>;
+    /// Records what `printer` has loaded now (a technician changed it).
+    fn load_material(
+        &self,
+        printer: &str,
+        loads: Vec<crate::store::ToolLoad>,
+    ) -> BoxFuture<'static, Result<(), ControlError>>;
+    /// Material changes the scheduler is waiting for.
+    fn material_changes(&self) -> Vec<MaterialChange>;
     /// Wakes the scheduler after something changed (new job, released job).
     fn wake_scheduler(&self);
     /// Queued jobs, newest first, at most `limit`, only `owner`'s when
@@ -66,6 +74,23 @@ pub struct PrinterView {
     /// The maintenance odometer since the last service, and whether the
     /// printer is due for one.
     pub maintenance: super::maintenance::MaintenanceView,
+    /// What each tool has loaded (index = tool number): state a
+    /// technician changes with `POST /api/printers/{name}/material`.
+    pub loaded: Vec<crate::store::ToolLoad>,
+}
+
+/// A material change the scheduler asks a technician for: load `load` on
+/// `printer` so that it can print `job`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MaterialChange {
+    /// The printer to change.
+    pub printer: String,
+    /// The job waiting for it.
+    pub job: String,
+    /// What to load in tool 0.
+    pub load: crate::store::ToolLoad,
+    /// Since when it is asked for, unix ms.
+    pub since: i64,
 }
 
 /// The job a printer is working on.

@@ -28,6 +28,7 @@ mod products;
 pub mod server;
 mod shops;
 mod stats;
+mod tasks;
 mod units;
 pub mod upload;
 pub mod validate;
@@ -36,7 +37,10 @@ pub mod views;
 pub use auth::Caller;
 pub use error::ApiError;
 pub use events::{relay_store_events, FarmEvent};
-pub use farm::{ControlError, FarmControl, JobOnPrinter, PrinterAction, PrinterView, Temperature};
+pub use farm::{
+    ControlError, FarmControl, JobOnPrinter, MaterialChange, PrinterAction, PrinterView,
+    Temperature,
+};
 pub use stats::parse_window;
 
 use crate::config::Config;
@@ -116,6 +120,8 @@ fn own_api() -> OpenApiRouter<AppState> {
         .routes(routes!(printers::list))
         .routes(routes!(printers::act))
         .routes(routes!(maintenance::confirm_service))
+        .routes(routes!(tasks::load))
+        .routes(routes!(tasks::list))
         .routes(routes!(stats::get))
         .routes(routes!(events::stream))
         .routes(routes!(

@@ -12,8 +12,8 @@ mod raw;
 mod validate;
 
 pub use profile::{
-    Connection, FarmSettings, FlowMode, LoadedMaterial, MotionLimits, PrinterProfile, Scripts,
-    SimSettings, DEFAULT_FORBIDDEN_COMMANDS,
+    Connection, FarmSettings, FarmTime, FlowMode, LoadedMaterial, MotionLimits, PrinterProfile,
+    Scripts, SimSettings, DEFAULT_FORBIDDEN_COMMANDS,
 };
 
 use std::collections::HashSet;

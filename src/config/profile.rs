@@ -33,6 +33,36 @@ pub struct FarmSettings {
     pub render_workers: u32,
     /// Longest wait between tries of a status callback to a shop, s.
     pub callback_retry_max_s: u32,
+    /// Shifts, set-up times and the heat-up cap the scheduler plans with.
+    pub time: FarmTime,
+}
+
+/// The farm's time model: when people are there to clear beds and change
+/// spools, how long that takes, and how many prints may heat at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FarmTime {
+    /// The zone the shifts are in (`timezone`, IANA name; default UTC).
+    pub timezone: jiff::tz::TimeZone,
+    /// Weekly shifts; none means someone is always there.
+    pub shifts: Vec<crate::domain::calendar::Shift>,
+    /// Seconds a person takes to clear a bed (`bed_clear_min`, default 5).
+    pub bed_clear_s: i64,
+    /// Seconds a person takes to change a spool (`material_change_min`, default 15).
+    pub material_change_s: i64,
+    /// Prints heating up at once, at most (`max_concurrent_heatups`); none: no cap.
+    pub max_heatups: Option<u32>,
+}
+
+impl Default for FarmTime {
+    fn default() -> Self {
+        FarmTime {
+            timezone: jiff::tz::TimeZone::UTC,
+            shifts: Vec::new(),
+            bed_clear_s: 300,
+            material_change_s: 900,
+            max_heatups: None,
+        }
+    }
 }
 
 /// How a printer is reached.

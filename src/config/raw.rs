@@ -29,6 +29,22 @@ pub(super) struct RawFarm {
     pub products_dir: Option<String>,
     pub render_workers: Option<i64>,
     pub callback_retry_max_s: Option<i64>,
+    pub timezone: Option<String>,
+    #[serde(default)]
+    pub shifts: Vec<RawShift>,
+    pub bed_clear_min: Option<f64>,
+    pub material_change_min: Option<f64>,
+    pub max_concurrent_heatups: Option<i64>,
+}
+
+/// One entry of `[farm] shifts = [...]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawShift {
+    pub days: String,
+    pub from: String,
+    pub to: String,
+    pub operators: Option<i64>,
 }
 
 /// One `[[printer]]` table.

@@ -1,11 +1,12 @@
 //! Raw structs → validated profiles. Every error names the printer and field.
 
 use super::profile::{
-    Connection, FarmSettings, FlowMode, LoadedMaterial, MotionLimits, PrinterProfile, Scripts,
-    SimSettings, DEFAULT_FORBIDDEN_COMMANDS,
+    Connection, FarmSettings, FarmTime, FlowMode, LoadedMaterial, MotionLimits, PrinterProfile,
+    Scripts, SimSettings, DEFAULT_FORBIDDEN_COMMANDS,
 };
-use super::raw::{RawFarm, RawMotion, RawPrinter, RawScripts, RawService, RawSim};
+use super::raw::{RawFarm, RawMotion, RawPrinter, RawScripts, RawService, RawShift, RawSim};
 use super::ConfigError;
+use crate::domain::calendar::Shift;
 use crate::domain::maintenance::Thresholds;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -39,6 +40,13 @@ fn farm_err(file: &str, field: &str, message: impl Into<String>) -> ConfigError 
 
 /// Validates the `[farm]` table, filling defaults.
 pub(super) fn farm(raw: RawFarm, file: &str) -> Result<FarmSettings, ConfigError> {
+    let raw_time = RawTime {
+        timezone: raw.timezone,
+        shifts: raw.shifts,
+        bed_clear_min: raw.bed_clear_min,
+        material_change_min: raw.material_change_min,
+        max_concurrent_heatups: raw.max_concurrent_heatups,
+    };
     let data_dir = PathBuf::from(raw.data_dir.unwrap_or_else(|| "data".to_owned()));
     let database_url = raw.database_url.unwrap_or_else(|| {
         format!(
@@ -89,6 +97,69 @@ pub(super) fn farm(raw: RawFarm, file: &str) -> Result<FarmSettings, ConfigError
         products_dir,
         render_workers,
         callback_retry_max_s,
+        time: farm_time(&raw_time, file)?,
+    })
+}
+
+/// The `[farm]` fields of the time model.
+struct RawTime {
+    timezone: Option<String>,
+    shifts: Vec<RawShift>,
+    bed_clear_min: Option<f64>,
+    material_change_min: Option<f64>,
+    max_concurrent_heatups: Option<i64>,
+}
+
+fn farm_time(raw: &RawTime, file: &str) -> Result<FarmTime, ConfigError> {
+    let timezone = match &raw.timezone {
+        None => jiff::tz::TimeZone::UTC,
+        Some(name) => jiff::tz::TimeZone::get(name).map_err(|_| {
+            farm_err(
+                file,
+                "timezone",
+                format!("{name:?} is not an IANA time zone (e.g. Europe/Berlin)"),
+            )
+        })?,
+    };
+    let shifts = raw
+        .shifts
+        .iter()
+        .enumerate()
+        .map(|(i, shift)| {
+            let operators = positive_int(shift.operators.unwrap_or(1)).ok_or_else(|| {
+                farm_err(
+                    file,
+                    &format!("shifts[{i}].operators"),
+                    "must be a positive integer",
+                )
+            })?;
+            Shift::parse(&shift.days, &shift.from, &shift.to, operators)
+                .map_err(|e| farm_err(file, &format!("shifts[{i}].{}", e.field), e.reason))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let minutes = |value: Option<f64>, default: i64, field: &str| match value {
+        None => Ok(default),
+        Some(m) if m.is_finite() && m >= 0.0 => Ok((m * 60.0).round() as i64),
+        Some(_) => Err(farm_err(
+            file,
+            field,
+            "must be a number of minutes, 0 or more",
+        )),
+    };
+    let max_heatups = raw
+        .max_concurrent_heatups
+        .map(|n| {
+            positive_int(n).ok_or_else(|| {
+                farm_err(file, "max_concurrent_heatups", "must be a positive integer")
+            })
+        })
+        .transpose()?;
+    Ok(FarmTime {
+        timezone,
+        shifts,
+        bed_clear_s: minutes(raw.bed_clear_min, 300, "bed_clear_min")?,
+        material_change_s: minutes(raw.material_change_min, 900, "material_change_min")?,
+        max_heatups,
     })
 }
 

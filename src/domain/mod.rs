@@ -2,6 +2,7 @@
 //! in). The store, the printer supervisors and the API call them; tests
 //! exercise every rule without a database or a port.
 //!
+//! - [`calendar`]: operator shifts as a weekly calendar in an IANA zone;
 //! - [`catalogue`]: what an order line asks of its units;
 //! - [`failure`]: failure causes, blame and the requeue policy;
 //! - [`gates`]: whether an upload is G-code at all;
@@ -11,6 +12,7 @@
 //! - [`order_status`]: an order's status from its units;
 //! - [`recovery`]: what a restart means for interrupted jobs.
 
+pub mod calendar;
 pub mod catalogue;
 pub mod failure;
 pub mod gates;

@@ -14,6 +14,7 @@ pub struct FleetControl {
     fleet: Arc<super::Fleet>,
     wake: Arc<Notify>,
     queue: super::queue_feed::QueueHandle,
+    changes: tokio::sync::watch::Receiver<Vec<crate::api::MaterialChange>>,
 }
 
 impl FleetControl {
@@ -23,6 +24,7 @@ impl FleetControl {
             fleet: Arc::clone(&farm.fleet),
             wake: Arc::clone(&farm.wake),
             queue: farm.queue.clone(),
+            changes: farm.changes.clone(),
         }
     }
 
@@ -63,6 +65,19 @@ impl FarmControl for FleetControl {
     ) -> BoxFuture<'static, Result<(), ControlError>> {
         let supervisor = self.supervisor(printer);
         async move { supervisor?.confirm_service(by).await }.boxed()
+    }
+
+    fn load_material(
+        &self,
+        printer: &str,
+        loads: Vec<crate::store::ToolLoad>,
+    ) -> BoxFuture<'static, Result<(), ControlError>> {
+        let supervisor = self.supervisor(printer);
+        async move { supervisor?.load(loads).await }.boxed()
+    }
+
+    fn material_changes(&self) -> Vec<crate::api::MaterialChange> {
+        self.changes.borrow().clone()
     }
 
     fn wake_scheduler(&self) {

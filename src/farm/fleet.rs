@@ -9,7 +9,7 @@ use crate::metrics::FarmMetrics;
 use crate::printer::{self, PrinterConfig, Scripts};
 use crate::protocol;
 use crate::sim::{self, FirmwareConfig, PlannedMotion, SimConfig, SimHandle};
-use crate::store::Store;
+use crate::store::{Store, ToolLoad};
 use anyhow::Context;
 use std::collections::HashMap;
 use std::path::Path;
@@ -49,6 +49,7 @@ impl Fleet {
                 }
             };
             let (driver, events) = printer::spawn_owned(driver_config(profile, &port));
+            let loaded = first_loads(store, profile).await?;
             printers.push(Supervisor::spawn(SupervisorParts {
                 profile: profile.clone(),
                 driver,
@@ -58,6 +59,7 @@ impl Fleet {
                 wake: Arc::clone(wake),
                 bed_full_since: beds.get(&profile.name).copied(),
                 metrics: Arc::clone(metrics),
+                loaded,
             }));
             sims.extend(sim);
         }
@@ -154,4 +156,23 @@ fn scripts(profile: &PrinterProfile) -> Scripts {
         resume: lines(&profile.scripts.resume, defaults.resume),
         cancel: lines(&profile.scripts.cancel, defaults.cancel),
     }
+}
+
+/// What `profile`'s printer has loaded: as last recorded, or at the first
+/// start the materials its configuration names.
+async fn first_loads(store: &Store, profile: &PrinterProfile) -> anyhow::Result<Vec<ToolLoad>> {
+    let recorded = store
+        .printer_loads(&profile.name)
+        .await
+        .with_context(|| format!("reading what {} has loaded", profile.name))?;
+    Ok(recorded.unwrap_or_else(|| {
+        profile
+            .materials
+            .iter()
+            .map(|m| ToolLoad {
+                material: m.material.clone(),
+                colour: m.colour.clone(),
+            })
+            .collect()
+    }))
 }

@@ -14,6 +14,7 @@
 
 mod control;
 mod fleet;
+pub mod plan;
 pub mod queue_feed;
 pub mod schedule;
 mod service;
@@ -49,6 +50,8 @@ pub struct Farm {
     pub metrics: Arc<FarmMetrics>,
     /// The queue, kept in memory.
     pub queue: queue_feed::QueueHandle,
+    /// Material changes the scheduler asks technicians for.
+    pub changes: tokio::sync::watch::Receiver<Vec<crate::api::MaterialChange>>,
     scheduler: JoinHandle<()>,
     feed: JoinHandle<()>,
 }
@@ -96,19 +99,20 @@ impl Farm {
         let (queue, feed) = queue_feed::start(store.clone())
             .await
             .context("reading the queue")?;
-        let scheduler = tokio::spawn(schedule::run(
+        let (rounds, changes) = schedule::Scheduler::new(
             queue.clone(),
             config.printers.clone(),
             Arc::clone(&fleet),
-            Arc::clone(&wake),
-            SCHEDULE_INTERVAL,
-        ));
+            &config.farm.time,
+        );
+        let scheduler = tokio::spawn(schedule::run(rounds, Arc::clone(&wake), SCHEDULE_INTERVAL));
         Ok(Farm {
             store,
             fleet,
             wake,
             metrics,
             queue,
+            changes,
             scheduler,
             feed,
         })

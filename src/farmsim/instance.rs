@@ -1,8 +1,7 @@
 //! The instance format (JSON) and its model in seconds: printers, jobs,
 //! shifts, times. Errors name the field at fault.
 
-use super::calendar::{parse_days, Calendar, Shift};
-use jiff::civil::Time;
+use crate::domain::calendar::{Calendar, Shift};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -188,11 +187,6 @@ fn instant(text: &str, field: &str, start: Timestamp) -> Result<i64, InstanceErr
     Ok(at.as_second() - start.as_second())
 }
 
-fn clock(text: &str, field: &str) -> Result<Time, InstanceError> {
-    text.parse::<Time>()
-        .map_err(|_| error(field, "not a time of day (HH:MM)"))
-}
-
 impl Instance {
     /// Checks the instance and converts it to seconds.
     pub fn model(&self) -> Result<Model, InstanceError> {
@@ -229,21 +223,8 @@ impl Instance {
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                let field = |f: &str| format!("shifts[{i}].{f}");
-                let shift = Shift {
-                    days: parse_days(&s.days)
-                        .ok_or_else(|| error(field("days"), "e.g. mon-fri, sat or mon,wed,fri"))?,
-                    from: clock(&s.from, &field("from"))?,
-                    to: clock(&s.to, &field("to"))?,
-                    operators: s.operators,
-                };
-                if shift.to <= shift.from {
-                    return Err(error(
-                        field("to"),
-                        "must be after `from` (shifts do not cross midnight)",
-                    ));
-                }
-                Ok(shift)
+                Shift::parse(&s.days, &s.from, &s.to, s.operators)
+                    .map_err(|e| error(format!("shifts[{i}].{}", e.field), e.reason))
             })
             .collect()
     }

@@ -7,7 +7,7 @@
 //! local time in the instance's IANA time zone, turned into instants once
 //! ([`calendar`]), so daylight-saving changes are handled there.
 
-pub mod calendar;
+pub use crate::domain::calendar;
 pub mod generate;
 pub mod instance;
 pub mod metrics;

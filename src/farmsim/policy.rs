@@ -6,6 +6,7 @@
 //! soon; the heat-up cap is respected). All are pure functions of a view.
 
 use super::instance::{Job, Model};
+use crate::scheduler::timed::{Clock, Round, Station, TimedRule, Work};
 
 /// What a policy sees at a decision point.
 #[derive(Debug)]
@@ -159,125 +160,64 @@ impl Policy for Atcs {
     }
 }
 
-/// The time-aware rule (see the module).
-#[derive(Debug, Clone)]
+/// The time-aware rule, the one `serve` runs: [`TimedRule`] over the
+/// simulator's view.
+#[derive(Debug, Clone, Default)]
 pub struct Printfarm {
-    /// Due-date look-ahead, in mean print times.
-    pub k1: f64,
-    /// Setup constant, in material-change times.
-    pub k2: f64,
-    /// How soon another printer with the job's material must be free for
-    /// a change here to be avoided, s.
-    pub material_horizon: i64,
-    /// Slack beyond which jobs are equally not urgent, s (so that far-off
-    /// due dates do not outweigh a material change).
-    pub slack_cap: i64,
-}
-
-impl Default for Printfarm {
-    fn default() -> Self {
-        Printfarm {
-            k1: 2.0,
-            k2: 0.5,
-            material_horizon: 4 * 3600,
-            slack_cap: 36 * 3600,
-        }
-    }
-}
-
-impl Printfarm {
-    /// When the bed of a print ending at `end` is cleared.
-    fn cleared(view: &View<'_>, end: i64) -> i64 {
-        let open = view
-            .model
-            .calendar
-            .next_open(end)
-            .unwrap_or(end + 7 * 86_400);
-        open + view.model.bed_clear
-    }
-
-    /// When a material change asked for now is done.
-    fn changed(view: &View<'_>) -> i64 {
-        let open = view
-            .model
-            .calendar
-            .next_open(view.now)
-            .unwrap_or(view.now + 7 * 86_400);
-        open + view.model.material_change
-    }
-
-    /// True when another printer with `load` is free, or will be within the horizon.
-    fn load_elsewhere(&self, view: &View<'_>, printer: usize, job: &Job) -> bool {
-        view.loads.iter().enumerate().any(|(other, load)| {
-            other != printer
-                && *load == job.load
-                && job.fits(&view.model.printers[other])
-                && (view.free.contains(&other)
-                    || view.free_at[other].is_some_and(|t| t <= view.now + self.material_horizon))
-        })
-    }
-
-    fn index(&self, view: &View<'_>, printer: usize, job: &Job, mean_p: f64) -> f64 {
-        let p = &view.model.printers[printer];
-        let change = job.load != view.loads[printer];
-        let start = if change {
-            Self::changed(view)
-        } else {
-            view.now
-        };
-        let end = start + job.seconds_on(p);
-        let blocked = (Self::cleared(view, end) - view.now) as f64;
-        let due = view.order_due[job.order].min(job.due);
-        let late = end > due;
-        let slack = (due - end).clamp(0, self.slack_cap) as f64;
-        let weight = view.order_weight[job.order].max(job.weight).max(0.01);
-        let setup = (start - view.now) as f64;
-        let productive = job.seconds_on(p) as f64 / blocked;
-        let mut index = weight / blocked
-            * productive
-            * (-slack / (self.k1 * mean_p)).exp()
-            * (-setup / (self.k2 * (view.model.material_change as f64).max(60.0))).exp();
-        if change && !late && self.load_elsewhere(view, printer, job) {
-            index *= 0.05;
-        }
-        if late {
-            index *= 1.0 + (end - due) as f64 / mean_p;
-        }
-        index
-    }
+    /// The rule and its constants.
+    pub rule: TimedRule,
 }
 
 impl Policy for Printfarm {
     fn decide(&mut self, view: &View<'_>) -> Vec<Assignment> {
-        let mean_p = mean_duration(view);
-        let mut free: Vec<usize> = view.free.to_vec();
-        let mut taken = vec![false; view.waiting.len()];
-        let mut out = Vec::new();
-        let mut slots = view.heatup_slots;
-        while slots > 0 && !free.is_empty() {
-            let mut best: Option<(f64, usize, usize)> = None;
-            for (fi, &printer) in free.iter().enumerate() {
-                let p = &view.model.printers[printer];
-                for (wi, &j) in view.waiting.iter().enumerate() {
-                    let job = &view.model.jobs[j];
-                    if taken[wi] || !job.fits(p) {
-                        continue;
-                    }
-                    let index = self.index(view, printer, job, mean_p);
-                    if best.is_none_or(|(b, _, _)| index > b) {
-                        best = Some((index, fi, wi));
-                    }
+        let model = view.model;
+        let jobs: Vec<Work> = view
+            .waiting
+            .iter()
+            .map(|&j| {
+                let job = &model.jobs[j];
+                Work {
+                    due: view.order_due[job.order].min(job.due),
+                    weight: view.order_weight[job.order].max(job.weight),
+                    duration: job.duration,
                 }
-            }
-            let Some((_, fi, wi)) = best else { break };
-            taken[wi] = true;
-            out.push(Assignment {
-                job: view.waiting[wi],
-                printer: free.swap_remove(fi),
-            });
-            slots -= 1;
-        }
-        out
+            })
+            .collect();
+        let printers: Vec<Station> = model
+            .printers
+            .iter()
+            .enumerate()
+            .map(|(p, printer)| Station {
+                speed: printer.speed,
+                free_at: view.free_at[p],
+                wear_h: 0.0,
+            })
+            .collect();
+        let round = Round {
+            clock: Clock {
+                now: view.now,
+                calendar: Some(&model.calendar),
+                bed_clear: model.bed_clear,
+                material_change: model.material_change,
+            },
+            jobs: &jobs,
+            printers: &printers,
+            free: view.free,
+            heatup_slots: view.heatup_slots,
+            fit: |j: usize, p: usize| {
+                let job = &model.jobs[view.waiting[j]];
+                job.fits(&model.printers[p])
+                    .then(|| job.load != view.loads[p])
+            },
+        };
+        self.rule
+            .decide(&round)
+            .into_iter()
+            .map(|pick| Assignment {
+                job: view.waiting[pick.job],
+                printer: pick.printer,
+            })
+            .collect()
     }
 }
 

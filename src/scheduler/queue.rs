@@ -13,6 +13,8 @@ pub struct QueuedEntry {
     pub job: JobRecord,
     /// The scheduler's view of it, built once.
     pub queued: QueuedJob,
+    /// Its file's estimated print time, s (none while it renders).
+    pub print_s: Option<f64>,
 }
 
 impl QueuedEntry {
@@ -20,6 +22,7 @@ impl QueuedEntry {
     pub fn from_store(queued: store::QueuedJob) -> QueuedEntry {
         let needs = JobNeeds::from_store(&queued.job, &queued.file);
         QueuedEntry {
+            print_s: queued.file.estimated_time_s,
             queued: QueuedJob {
                 id: queued.job.id.clone(),
                 priority: queued.job.priority,
@@ -71,6 +74,11 @@ impl QueueBook {
     /// The queue in the scheduler's terms, borrowed.
     pub fn jobs(&self) -> Vec<&QueuedJob> {
         self.entries.values().map(|e| &e.queued).collect()
+    }
+
+    /// Every entry, oldest first.
+    pub fn entries(&self) -> impl Iterator<Item = &QueuedEntry> {
+        self.entries.values()
     }
 
     /// Newest first, at most `limit`, only `owner`'s when given.
@@ -130,6 +138,7 @@ mod tests {
                 created_at: 0,
                 needs: JobNeeds::default(),
             },
+            print_s: None,
         }
     }
 

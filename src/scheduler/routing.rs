@@ -233,6 +233,20 @@ pub fn mismatches(needs: &JobNeeds, printer: &PrinterCaps) -> Vec<Mismatch> {
     out
 }
 
+/// Whether `printer` can print the job as loaded (`Some(false)`), after a
+/// person changes its material (`Some(true)`: a single-tool printer whose
+/// only mismatch is the filament), or not at all (`None`).
+pub fn fit_with_change(needs: &JobNeeds, printer: &PrinterCaps) -> Option<bool> {
+    let found = mismatches(needs, printer);
+    if found.is_empty() {
+        return Some(false);
+    }
+    let only_filament = found
+        .iter()
+        .all(|m| matches!(m, Mismatch::Filament { tool: 0, .. }));
+    (printer.extruders == 1 && only_filament).then_some(true)
+}
+
 /// True when `printer` could print the job (ignoring availability).
 pub fn can_print(needs: &JobNeeds, printer: &PrinterCaps) -> bool {
     mismatches(needs, printer).is_empty()

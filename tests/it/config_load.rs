@@ -67,6 +67,28 @@ fn defaults_are_filled() {
     assert_eq!(config.farm.requeue_limit, 3);
     assert_eq!(config.farm.listen.to_string(), "127.0.0.1:8080");
     assert!(config.farm.database_url.starts_with("sqlite://"));
+    assert!(
+        config.farm.time.shifts.is_empty(),
+        "no shifts: always staffed"
+    );
+    assert_eq!(config.farm.time.bed_clear_s, 300);
+    assert_eq!(config.farm.time.max_heatups, None);
+}
+
+#[test]
+fn the_time_model_reads_zone_shifts_and_set_up_times() {
+    let text = format!(
+        "[farm]\ntimezone = \"Europe/Berlin\"\nbed_clear_min = 4\nmaterial_change_min = 12.5\n\
+         max_concurrent_heatups = 3\nshifts = [{{ days = \"mon-fri\", from = \"08:00\", to = \"18:00\", operators = 2 }}, \
+         {{ days = \"sat\", from = \"09:00\", to = \"13:00\" }}]\n{VALID_PRINTER}"
+    );
+    let time = Config::from_toml_str(&text, "t.toml").unwrap().farm.time;
+    assert_eq!(time.timezone.iana_name(), Some("Europe/Berlin"));
+    assert_eq!((time.bed_clear_s, time.material_change_s), (240, 750));
+    assert_eq!(time.max_heatups, Some(3));
+    assert_eq!(time.shifts.len(), 2);
+    assert_eq!((time.shifts[0].operators, time.shifts[1].operators), (2, 1));
+    assert!(time.shifts[1].days[5] && !time.shifts[1].days[0]);
 }
 
 #[test]
@@ -226,6 +248,34 @@ fn invalid_printers_are_refused_naming_printer_and_field() {
         (
             format!("[farm]\ndatabase_url = \"mysql://x\"\n{VALID_PRINTER}"),
             "[farm] database_url:",
+        ),
+        (
+            format!("[farm]\ntimezone = \"Mars/Olympus\"\n{VALID_PRINTER}"),
+            "[farm] timezone: \"Mars/Olympus\" is not an IANA time zone",
+        ),
+        (
+            format!("[farm]\nshifts = [{{ days = \"mon-fry\", from = \"08:00\", to = \"18:00\" }}]\n{VALID_PRINTER}"),
+            "[farm] shifts[0].days:",
+        ),
+        (
+            format!("[farm]\nshifts = [{{ days = \"sat\", from = \"8am\", to = \"18:00\" }}]\n{VALID_PRINTER}"),
+            "[farm] shifts[0].from: not a time of day (HH:MM)",
+        ),
+        (
+            format!("[farm]\nshifts = [{{ days = \"sat\", from = \"18:00\", to = \"08:00\" }}]\n{VALID_PRINTER}"),
+            "[farm] shifts[0].to: must be after `from`",
+        ),
+        (
+            format!("[farm]\nshifts = [{{ days = \"sat\", from = \"08:00\", to = \"12:00\", operators = 0 }}]\n{VALID_PRINTER}"),
+            "[farm] shifts[0].operators: must be a positive integer",
+        ),
+        (
+            format!("[farm]\nbed_clear_min = -1\n{VALID_PRINTER}"),
+            "[farm] bed_clear_min: must be a number of minutes",
+        ),
+        (
+            format!("[farm]\nmax_concurrent_heatups = 0\n{VALID_PRINTER}"),
+            "[farm] max_concurrent_heatups: must be a positive integer",
         ),
     ];
     for (text, expected) in cases {

@@ -23,6 +23,7 @@ mod dashboard;
 mod farm_e2e;
 mod farm_faults;
 mod farm_maintenance;
+mod farm_time;
 mod farmsim_props;
 mod gcode_corpus;
 mod gcode_snapshots;

@@ -133,6 +133,7 @@ mod tests {
             temperatures: Vec::new(),
             last_error: None,
             maintenance: Default::default(),
+            loaded: Vec::new(),
         }
     }
 

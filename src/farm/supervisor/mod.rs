@@ -11,6 +11,7 @@ mod run;
 mod view;
 
 use crate::api::{ControlError, PrinterAction, PrinterView};
+use crate::store::ToolLoad;
 use tokio::sync::{mpsc, oneshot, watch};
 
 pub(crate) use run::{Supervisor, SupervisorParts};
@@ -35,6 +36,11 @@ pub(crate) enum Request {
     /// Cancel this job if it is the one on the printer.
     CancelJob {
         job: String,
+        reply: oneshot::Sender<Result<(), ControlError>>,
+    },
+    /// A technician changed what the printer has loaded.
+    Load {
+        loads: Vec<ToolLoad>,
         reply: oneshot::Sender<Result<(), ControlError>>,
     },
     /// Stop: leave the printer safe, settle its attempt, then end.
@@ -100,6 +106,13 @@ impl SupervisorHandle {
     /// the printer's view shows it.
     pub async fn confirm_service(&self, by: Option<String>) -> Result<(), ControlError> {
         self.ask(|reply| Request::Service { by, reply })
+            .await
+            .unwrap_or_else(|| Err(gone(&self.name)))
+    }
+
+    /// Records what the printer has loaded now, per tool.
+    pub async fn load(&self, loads: Vec<ToolLoad>) -> Result<(), ControlError> {
+        self.ask(|reply| Request::Load { loads, reply })
             .await
             .unwrap_or_else(|| Err(gone(&self.name)))
     }

@@ -12,7 +12,7 @@ use crate::printer::{
     JobSource, PrinterError, PrinterEvent, PrinterHandle, PrinterState, PrinterStatus,
 };
 use crate::sim::SimReset;
-use crate::store::{now_ms, AttemptEnding, JobOutcome, Store};
+use crate::store::{now_ms, AttemptEnding, JobOutcome, Store, ToolLoad};
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -40,6 +40,8 @@ pub(crate) struct SupervisorParts {
     pub bed_full_since: Option<i64>,
     /// Where attempts' outcomes are counted.
     pub metrics: Arc<FarmMetrics>,
+    /// What each tool has loaded.
+    pub loaded: Vec<ToolLoad>,
 }
 
 /// What the metrics need of the running attempt.
@@ -98,7 +100,14 @@ impl Supervisor {
             thresholds: parts.profile.service,
             ..MaintenanceView::default()
         };
-        let initial = super::view::build(&name, &life, &status.borrow(), since, &maintenance);
+        let initial = super::view::build(
+            &name,
+            &life,
+            &status.borrow(),
+            since,
+            &maintenance,
+            &parts.loaded,
+        );
         let (view, view_rx) = watch::channel(initial);
         let (requests_tx, requests) = mpsc::channel(64);
         let supervisor = Supervisor {
@@ -179,8 +188,39 @@ impl Supervisor {
                 };
                 let _ = reply.send(result);
             }
+            Request::Load { loads, reply } => {
+                let result = self.load(loads).await;
+                let _ = reply.send(result);
+            }
             Request::Shutdown { .. } => {}
         }
+    }
+
+    /// Records a new load (a technician changed the material): refused
+    /// while a job is on the printer.
+    async fn load(&mut self, loads: Vec<ToolLoad>) -> Result<(), ControlError> {
+        if let Some(attempt) = self.life.attempt() {
+            return Err(not_possible(format!(
+                "job {} is on {}; change the material when it has ended",
+                attempt.job,
+                self.name()
+            )));
+        }
+        if let Err(e) = self
+            .parts
+            .store
+            .set_printer_loads(self.name(), &loads)
+            .await
+        {
+            tracing::error!(printer = %self.name(), "saving the load failed: {e}");
+            return Err(ControlError::Unavailable {
+                reason: "the store could not record the change".to_owned(),
+            });
+        }
+        self.parts.loaded = loads;
+        self.publish();
+        self.parts.wake.notify_one();
+        Ok(())
     }
 
     /// Claims `job` for this printer and starts it on the driver.
@@ -421,6 +461,7 @@ impl Supervisor {
             &self.status.borrow(),
             self.since,
             &self.maintenance,
+            &self.parts.loaded,
         );
         self.view.send_replace(view);
     }

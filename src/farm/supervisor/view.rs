@@ -7,6 +7,7 @@ use crate::domain::maintenance::{Assessment, Thresholds};
 use crate::domain::Lifecycle;
 use crate::printer::{PrinterState, PrinterStatus};
 use crate::store::OdometerRecord;
+use crate::store::ToolLoad;
 
 fn connection(state: PrinterState) -> &'static str {
     match state {
@@ -43,6 +44,7 @@ pub(super) fn build(
     status: &PrinterStatus,
     since: i64,
     maintenance: &MaintenanceView,
+    loaded: &[ToolLoad],
 ) -> PrinterView {
     let job = life.attempt().map(|attempt| {
         let progress = status.job.as_ref().filter(|j| j.job_id == attempt.run);
@@ -78,5 +80,6 @@ pub(super) fn build(
         temperatures,
         last_error: status.last_error.clone(),
         maintenance: maintenance.clone(),
+        loaded: loaded.to_vec(),
     }
 }

@@ -19,6 +19,42 @@ pub struct Shift {
     pub operators: u32,
 }
 
+/// Why a shift as written is refused: which of its fields, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct ShiftError {
+    /// `days`, `from` or `to`.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
+impl Shift {
+    /// A shift from its written form: `days` as [`parse_days`] reads them,
+    /// `from` and `to` as `"HH:MM"` local time, `to` after `from`.
+    pub fn parse(days: &str, from: &str, to: &str, operators: u32) -> Result<Shift, ShiftError> {
+        let error = |field, reason| ShiftError { field, reason };
+        let clock = |text: &str, field| {
+            text.parse::<Time>()
+                .map_err(|_| error(field, "not a time of day (HH:MM)"))
+        };
+        let shift = Shift {
+            days: parse_days(days)
+                .ok_or(error("days", "e.g. mon-fri, sat, mon,wed,fri or daily"))?,
+            from: clock(from, "from")?,
+            to: clock(to, "to")?,
+            operators,
+        };
+        if shift.to <= shift.from {
+            return Err(error(
+                "to",
+                "must be after `from` (shifts do not cross midnight)",
+            ));
+        }
+        Ok(shift)
+    }
+}
+
 /// Reads `"mon-fri"`, `"sat"`, `"mon,wed,fri"` or `"daily"`.
 pub fn parse_days(text: &str) -> Option<[bool; 7]> {
     const NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];

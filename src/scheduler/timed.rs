@@ -1,0 +1,322 @@
+//! The time-aware rule: which waiting job each free printer should take,
+//! knowing the clock. `serve` (through `farm::schedule`) and the farm
+//! simulator (`farmsim::policy::Printfarm`) both call [`TimedRule::decide`].
+//!
+//! It starts from Lee & Pinedo's ATCS index (weight over processing time,
+//! discounted by slack and by set-up time) and changes what "processing
+//! time" means: a print costs the time it **blocks its printer**, until
+//! someone on shift can clear the bed, so a ten-hour print suits the evening
+//! and a short one the day. A material change needs a person too: it is
+//! not asked for while the job is not late and another printer with that
+//! material is free or soon will be (the job waits for that printer).
+//! Late jobs are pushed up in proportion to their lateness, and never more
+//! prints start than the heat-up cap allows. Among equal choices the
+//! printer with fewer hours since its service wins.
+
+use crate::domain::calendar::Calendar;
+
+/// The moment a round decides at and the people who act on its decisions.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock<'a> {
+    /// Now, in seconds on the calendar's scale.
+    pub now: i64,
+    /// Operator shifts; `None` means someone is always there.
+    pub calendar: Option<&'a Calendar>,
+    /// Seconds a person takes to clear a bed.
+    pub bed_clear: i64,
+    /// Seconds a person takes to change a material.
+    pub material_change: i64,
+}
+
+impl Clock<'_> {
+    /// The first moment at or after `t` when someone is on shift (a week
+    /// on when the calendar runs out).
+    pub fn next_open(&self, t: i64) -> i64 {
+        match self.calendar {
+            None => t,
+            Some(calendar) => calendar.next_open(t).unwrap_or(t + 7 * 86_400),
+        }
+    }
+
+    /// When the bed of a print ending at `end` is clear again.
+    pub fn cleared(&self, end: i64) -> i64 {
+        self.next_open(end) + self.bed_clear
+    }
+}
+
+/// A waiting job as the rule sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Work {
+    /// Its order's due time (the earliest of its units), s; far in the
+    /// future when it has none.
+    pub due: i64,
+    /// Its order's weight (the largest of its units).
+    pub weight: f64,
+    /// Print time at speed 1, s.
+    pub duration: f64,
+}
+
+/// A printer as the rule sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Station {
+    /// Print-time factor (2.0 prints twice as fast).
+    pub speed: f64,
+    /// When a busy printer is expected to take work again (print end, bed
+    /// cleared); `None` when free or unknown.
+    pub free_at: Option<i64>,
+    /// Hours printed since its last service.
+    pub wear_h: f64,
+}
+
+/// Everything one decision looks at.
+pub struct Round<'a, F: Fn(usize, usize) -> Option<bool>> {
+    /// The clock and the calendar.
+    pub clock: Clock<'a>,
+    /// Waiting jobs, oldest first (ties go to the earlier one).
+    pub jobs: &'a [Work],
+    /// Every printer.
+    pub printers: &'a [Station],
+    /// Indexes of the printers free now, preferred first.
+    pub free: &'a [usize],
+    /// Prints that may start heating now.
+    pub heatup_slots: u32,
+    /// Whether job `j` can print on printer `p` as loaded (`Some(false)`),
+    /// after a material change (`Some(true)`), or not at all (`None`).
+    pub fit: F,
+}
+
+/// A decision: `job` on `printer`, after a material change when `change`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pick {
+    /// Index into [`Round::jobs`].
+    pub job: usize,
+    /// Index into [`Round::printers`].
+    pub printer: usize,
+    /// True when the printer's material must be changed first.
+    pub change: bool,
+}
+
+/// The rule's constants.
+#[derive(Debug, Clone)]
+pub struct TimedRule {
+    /// Due-date look-ahead, in mean print times.
+    pub k1: f64,
+    /// Set-up constant, in material-change times.
+    pub k2: f64,
+    /// How soon another printer with the job's material must be free for
+    /// a change here to be avoided, s.
+    pub material_horizon: i64,
+    /// Slack beyond which jobs are equally not urgent, s (so that far-off
+    /// due dates do not outweigh a material change).
+    pub slack_cap: i64,
+}
+
+impl Default for TimedRule {
+    fn default() -> Self {
+        TimedRule {
+            k1: 2.0,
+            k2: 0.5,
+            material_horizon: 4 * 3600,
+            slack_cap: 36 * 3600,
+        }
+    }
+}
+
+/// A candidate's score: the index, then less wear first.
+#[derive(Debug, Clone, Copy)]
+struct Score {
+    index: f64,
+    wear_h: f64,
+}
+
+impl Score {
+    fn beats(&self, other: &Score) -> bool {
+        let scale = self
+            .index
+            .abs()
+            .max(other.index.abs())
+            .max(f64::MIN_POSITIVE);
+        if (self.index - other.index).abs() <= scale * 1e-9 {
+            self.wear_h < other.wear_h
+        } else {
+            self.index > other.index
+        }
+    }
+}
+
+impl TimedRule {
+    /// The picks for this round: at most one job per free printer, at most
+    /// [`Round::heatup_slots`] in all, the best (job, printer) pair first.
+    pub fn decide<F: Fn(usize, usize) -> Option<bool>>(&self, round: &Round<'_, F>) -> Vec<Pick> {
+        let slots = (round.heatup_slots as usize).min(round.free.len());
+        if slots == 0 || round.jobs.is_empty() {
+            return Vec::new();
+        }
+        let mut elsewhere = Elsewhere::new(round, self.material_horizon);
+        let mean_p = mean_duration(round.jobs);
+        // Each free printer's best `slots` candidates: the greedy below
+        // never needs more, since each pick takes one job.
+        let shortlists: Vec<Vec<(Score, usize, bool)>> = round
+            .free
+            .iter()
+            .map(|&p| self.shortlist(round, &mut elsewhere, p, mean_p, slots))
+            .collect();
+        greedy(round, &shortlists, slots)
+    }
+
+    fn shortlist<F: Fn(usize, usize) -> Option<bool>>(
+        &self,
+        round: &Round<'_, F>,
+        elsewhere: &mut Elsewhere,
+        printer: usize,
+        mean_p: f64,
+        keep: usize,
+    ) -> Vec<(Score, usize, bool)> {
+        let wear_h = round.printers[printer].wear_h;
+        let mut scored: Vec<(Score, usize, bool)> = Vec::new();
+        for j in 0..round.jobs.len() {
+            let Some(change) = (round.fit)(j, printer) else {
+                continue;
+            };
+            let index = self.index(round, elsewhere, printer, j, change, mean_p);
+            scored.push((Score { index, wear_h }, j, change));
+        }
+        let by_score = |a: &(Score, usize, bool), b: &(Score, usize, bool)| {
+            b.0.index.total_cmp(&a.0.index).then(a.1.cmp(&b.1))
+        };
+        if scored.len() > keep {
+            scored.select_nth_unstable_by(keep - 1, by_score);
+            scored.truncate(keep);
+        }
+        scored.sort_by(by_score);
+        scored
+    }
+
+    fn index<F: Fn(usize, usize) -> Option<bool>>(
+        &self,
+        round: &Round<'_, F>,
+        elsewhere: &mut Elsewhere,
+        printer: usize,
+        j: usize,
+        change: bool,
+        mean_p: f64,
+    ) -> f64 {
+        let (clock, job, station) = (&round.clock, &round.jobs[j], &round.printers[printer]);
+        let now = clock.now;
+        let start = if change {
+            clock.next_open(now) + clock.material_change
+        } else {
+            now
+        };
+        let printing = seconds_on(job, station);
+        let end = start + printing;
+        let blocked = (clock.cleared(end) - now).max(1) as f64;
+        let late = end > job.due;
+        let slack = (job.due.saturating_sub(end)).clamp(0, self.slack_cap) as f64;
+        let setup = (start - now) as f64;
+        let productive = printing as f64 / blocked;
+        let mut index = job.weight.max(0.01) / blocked
+            * productive
+            * (-slack / (self.k1 * mean_p)).exp()
+            * (-setup / (self.k2 * (clock.material_change as f64).max(60.0))).exp();
+        if change && !late && elsewhere.other_than(round, j, printer) {
+            index *= 0.05;
+        }
+        if late {
+            index *= 1.0 + (end - job.due) as f64 / mean_p;
+        }
+        index
+    }
+}
+
+/// Which printers, free now or soon, could take a job without a change:
+/// worked out per job the first time a change is weighed for it.
+struct Elsewhere {
+    soon: Vec<usize>,
+    found: Vec<Option<[Option<usize>; 2]>>,
+}
+
+impl Elsewhere {
+    fn new<F: Fn(usize, usize) -> Option<bool>>(round: &Round<'_, F>, horizon: i64) -> Elsewhere {
+        let until = round.clock.now + horizon;
+        let soon = (0..round.printers.len())
+            .filter(|p| {
+                round.free.contains(p) || round.printers[*p].free_at.is_some_and(|t| t <= until)
+            })
+            .collect();
+        Elsewhere {
+            soon,
+            found: vec![None; round.jobs.len()],
+        }
+    }
+
+    /// True when a printer other than `printer` has job `j`'s material and
+    /// is free or soon will be.
+    fn other_than<F: Fn(usize, usize) -> Option<bool>>(
+        &mut self,
+        round: &Round<'_, F>,
+        j: usize,
+        printer: usize,
+    ) -> bool {
+        let soon = &self.soon;
+        let two = *self.found[j].get_or_insert_with(|| {
+            let mut matching = soon
+                .iter()
+                .copied()
+                .filter(|&o| (round.fit)(j, o) == Some(false));
+            [matching.next(), matching.next()]
+        });
+        two.iter().flatten().any(|&o| o != printer)
+    }
+}
+
+/// Takes the best remaining (job, printer) pair until slots, printers or
+/// shortlists run out.
+fn greedy<F: Fn(usize, usize) -> Option<bool>>(
+    round: &Round<'_, F>,
+    shortlists: &[Vec<(Score, usize, bool)>],
+    slots: usize,
+) -> Vec<Pick> {
+    let mut taken = vec![false; round.jobs.len()];
+    let mut printer_done = vec![false; round.free.len()];
+    let mut picks = Vec::new();
+    while picks.len() < slots {
+        let mut best: Option<(Score, usize, usize, bool)> = None;
+        for (f, list) in shortlists.iter().enumerate() {
+            if printer_done[f] {
+                continue;
+            }
+            let Some(&(score, j, change)) = list.iter().find(|(_, j, _)| !taken[*j]) else {
+                continue;
+            };
+            if best.is_none_or(|(b, ..)| score.beats(&b)) {
+                best = Some((score, f, j, change));
+            }
+        }
+        let Some((_, f, j, change)) = best else { break };
+        taken[j] = true;
+        printer_done[f] = true;
+        let printer = round.free[f];
+        picks.push(Pick {
+            job: j,
+            printer,
+            change,
+        });
+    }
+    picks
+}
+
+/// Seconds `job` prints on `station`.
+pub fn seconds_on(job: &Work, station: &Station) -> i64 {
+    (job.duration / station.speed.max(1e-6)).ceil().max(1.0) as i64
+}
+
+/// Mean print time of the waiting jobs at speed 1, s (at least a minute).
+fn mean_duration(jobs: &[Work]) -> f64 {
+    let total: f64 = jobs.iter().map(|j| j.duration).sum();
+    (total / jobs.len().max(1) as f64).max(60.0)
+}
+
+#[cfg(test)]
+#[path = "timed_tests.rs"]
+mod tests;
