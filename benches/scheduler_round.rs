@@ -10,10 +10,10 @@
 //! A plain `main` that prints a markdown table; run with
 //! `cargo bench --bench scheduler_round` (never part of `cargo test`).
 
-use printfarm::domain::{AttemptEnd, Phase};
-use printfarm::farm::queue_feed;
 use printfarm::config::FarmTime;
+use printfarm::domain::{AttemptEnd, Phase};
 use printfarm::farm::plan::{plan, PlanPrinter, Requested};
+use printfarm::farm::queue_feed;
 use printfarm::scheduler::clock::FarmClock;
 use printfarm::scheduler::timed::TimedRule;
 use printfarm::scheduler::{decide_over, Availability, PrinterCaps, QueuedEntry, ToolMaterial};
@@ -148,7 +148,14 @@ async fn measure(queued: u32, printers: usize) -> Vec<Round> {
         let book = queue.current().await;
         let caught_up = Instant::now();
         let entries: Vec<&QueuedEntry> = book.entries().collect();
-        let picks = plan(&rule, &clock, now, &entries, &plan_printers, &Requested::default());
+        let picks = plan(
+            &rule,
+            &clock,
+            now,
+            &entries,
+            &plan_printers,
+            &Requested::default(),
+        );
         let planned = Instant::now();
         let edd = decide_over(book.jobs(), &caps);
         let edd_time = planned.elapsed();

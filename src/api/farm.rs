@@ -19,6 +19,14 @@ pub trait FarmControl: Send + Sync + 'static {
     /// Cancels `job` on `printer`, where it is running; resolves once the
     /// attempt has been ended in the store.
     fn cancel_job(&self, printer: &str, job: &str) -> BoxFuture<'static, Result<(), ControlError>>;
+    /// Records a service of `printer` confirmed by `by` (an API key id),
+    /// through its supervisor: the odometer is reset and a printer that
+    /// was due takes work again.
+    fn confirm_service(
+        &self,
+        printer: &str,
+        by: Option<String>,
+    ) -> BoxFuture<'static, Result<(), ControlError>>;
     /// Records what `printer` has loaded now (a technician changed it).
     fn load_material(
         &self,
@@ -65,6 +73,9 @@ pub struct PrinterView {
     pub temperatures: Vec<Temperature>,
     /// The last error the printer or its driver reported.
     pub last_error: Option<String>,
+    /// The maintenance odometer since the last service, and whether the
+    /// printer is due for one.
+    pub maintenance: super::maintenance::MaintenanceView,
     /// What each tool has loaded (index = tool number): state a
     /// technician changes with `POST /api/printers/{name}/material`.
     pub loaded: Vec<crate::store::ToolLoad>,

@@ -18,6 +18,7 @@ pub mod farm;
 mod feasibility;
 mod files;
 mod jobs;
+pub mod maintenance;
 mod metrics;
 pub mod octoprint;
 pub mod openapi;
@@ -118,6 +119,7 @@ fn own_api() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::get))
         .routes(routes!(printers::list))
         .routes(routes!(printers::act))
+        .routes(routes!(maintenance::confirm_service))
         .routes(routes!(tasks::load_material))
         .routes(routes!(tasks::list_tasks))
         .routes(routes!(stats::get))

@@ -24,6 +24,9 @@ pub enum TaskKind {
     BedClear,
     /// The scheduler wants another material loaded.
     MaterialChange,
+    /// The printer reached a service threshold and takes no job until a
+    /// technician confirms the service.
+    Maintenance,
 }
 
 /// How a task is marked done: the request that does it.
@@ -79,6 +82,29 @@ fn bed_clear(view: &PrinterView, workable_from: i64) -> Option<Task> {
         action: TaskAction {
             method: "POST",
             path: format!("/api/printers/{}/clear", view.name),
+            body: None,
+        },
+    })
+}
+
+fn maintenance(view: &PrinterView, workable_from: i64) -> Option<Task> {
+    let due = &view.maintenance;
+    if !due.service_due {
+        return None;
+    }
+    Some(Task {
+        kind: TaskKind::Maintenance,
+        printer: view.name.clone(),
+        reason: format!(
+            "service due: {}",
+            due.reason.as_deref().unwrap_or("a threshold is reached")
+        ),
+        since: view.since,
+        job: None,
+        workable_from,
+        action: TaskAction {
+            method: "POST",
+            path: format!("/api/printers/{}/service", view.name),
             body: None,
         },
     })
@@ -140,6 +166,7 @@ pub async fn list_tasks(
             .await
             .map_err(|e| ApiError::from_store(e, "printer"))?;
     }
+    tasks.extend(views.iter().filter_map(|v| maintenance(v, from)));
     tasks.extend(
         state
             .farm

@@ -213,4 +213,6 @@ pub struct PrinterProfile {
     pub scripts: Scripts,
     /// Commands refused in uploaded files (upper case).
     pub forbidden_commands: Vec<String>,
+    /// Maintenance thresholds (`service = { … }`); none set: never due.
+    pub service: crate::domain::maintenance::Thresholds,
 }

@@ -77,6 +77,16 @@ pub(super) struct RawPrinter {
     #[serde(default)]
     pub scripts: RawScripts,
     pub forbidden_commands: Option<Vec<String>>,
+    pub service: Option<RawService>,
+}
+
+/// The `service = { … }` table: maintenance thresholds.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawService {
+    pub every_hours: Option<f64>,
+    pub every_jobs: Option<i64>,
+    pub every_filament_m: Option<f64>,
 }
 
 /// The `sim = { … }` inline table.

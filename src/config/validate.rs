@@ -4,9 +4,10 @@ use super::profile::{
     Connection, FarmSettings, FarmTime, FlowMode, LoadedMaterial, MotionLimits, PrinterProfile,
     Scripts, SimSettings, DEFAULT_FORBIDDEN_COMMANDS,
 };
-use super::raw::{RawFarm, RawMotion, RawPrinter, RawScripts, RawShift, RawSim};
+use super::raw::{RawFarm, RawMotion, RawPrinter, RawScripts, RawService, RawShift, RawSim};
 use super::ConfigError;
 use crate::domain::calendar::Shift;
+use crate::domain::maintenance::Thresholds;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -253,6 +254,7 @@ pub(super) fn printer(raw: RawPrinter, site: &Site<'_>) -> Result<PrinterProfile
         auto_eject: raw.auto_eject,
         scripts: scripts(raw.scripts),
         forbidden_commands: forbidden(raw.forbidden_commands, site)?,
+        service: service(raw.service.unwrap_or_default(), site)?,
     })
 }
 
@@ -405,4 +407,23 @@ fn forbidden(raw: Option<Vec<String>>, site: &Site<'_>) -> Result<Vec<String>, C
             }
         })
         .collect()
+}
+
+fn service(raw: RawService, site: &Site<'_>) -> Result<Thresholds, ConfigError> {
+    let number = |v: Option<f64>, field: &str| match v {
+        Some(x) if !positive(x) => Err(site.err(field, "must be a positive number")),
+        other => Ok(other),
+    };
+    let every_jobs = raw
+        .every_jobs
+        .map(|n| {
+            positive_int(n)
+                .ok_or_else(|| site.err("service.every_jobs", "must be a positive integer"))
+        })
+        .transpose()?;
+    Ok(Thresholds {
+        every_hours: number(raw.every_hours, "service.every_hours")?,
+        every_jobs,
+        every_filament_m: number(raw.every_filament_m, "service.every_filament_m")?,
+    })
 }

@@ -193,6 +193,9 @@ pub struct Lifecycle {
     /// The stored state and bed as last saved (the store keeps the coarse
     /// state: `busy` for every phase with a job).
     saved: Option<(&'static str, Option<i64>)>,
+    /// Due for service ([`super::maintenance::assess`]): takes no new job
+    /// until a technician confirms the service.
+    service_due: bool,
 }
 
 impl Lifecycle {
@@ -207,6 +210,7 @@ impl Lifecycle {
             next_run: 1,
             progress_saved_at: i64::MIN,
             saved: None,
+            service_due: false,
         }
     }
 
@@ -237,9 +241,36 @@ impl Lifecycle {
         self.bed_full_since
     }
 
-    /// True when the printer may be given a job now.
+    /// True when the printer may be given a job now: idle, connected and
+    /// not due for service.
     pub fn accepts_work(&self) -> bool {
-        self.phase() == Phase::Idle && self.link == Link::Ready
+        self.phase() == Phase::Idle && self.link == Link::Ready && !self.service_due
+    }
+
+    /// True when the printer is due for service.
+    pub fn service_due(&self) -> bool {
+        self.service_due
+    }
+
+    /// The odometer was read: whether the printer is due for service now.
+    /// Wakes the scheduler when that made the printer free.
+    pub fn on_service_due(&mut self, due: bool) -> Vec<Effect> {
+        let was_refusing = !self.accepts_work();
+        self.service_due = due;
+        if was_refusing && self.accepts_work() {
+            vec![Effect::WakeScheduler]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Checks that a technician may confirm a service now: not while a job
+    /// is on the printer.
+    pub fn may_service(&self) -> Result<(), Refused> {
+        match self.attempt {
+            Some(_) => Err(self.refuse("confirm a service while a job is on it")),
+            None => Ok(()),
+        }
     }
 
     /// Effects that record a changed phase (and wake the scheduler when the

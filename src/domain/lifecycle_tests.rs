@@ -276,3 +276,50 @@ fn an_attempt_that_ends_before_the_first_extrusion_leaves_the_bed_clear() {
         "{effects:?}"
     );
 }
+
+#[test]
+fn a_printer_due_for_service_takes_no_job_until_serviced() {
+    let mut life = connected(false);
+    assert_eq!(
+        life.on_service_due(true),
+        [],
+        "it was free: nothing to wake"
+    );
+    assert!(life.service_due());
+    assert!(!life.accepts_work());
+    assert_eq!(life.phase(), Phase::Idle, "the phase is unchanged");
+    assert!(life.offer("j1").is_err());
+    assert_eq!(life.on_service_due(true), [], "still due");
+    assert_eq!(life.on_service_due(false), [Effect::WakeScheduler]);
+    assert!(life.accepts_work());
+    assert!(life.offer("j1").is_ok());
+}
+
+#[test]
+fn service_is_refused_while_a_job_is_on_the_printer_and_waits_for_a_clear_bed() {
+    let mut life = printing(false);
+    assert!(life.may_service().is_err());
+    life.on_ended(1, AttemptEnd::Completed, 50, T);
+    life.on_link(Link::Ready);
+    assert!(life.may_service().is_ok());
+    life.on_service_due(true);
+    assert_eq!(
+        life.on_service_due(false),
+        [],
+        "serviced, but the bed is still full"
+    );
+    assert!(!life.accepts_work());
+    let cleared = life.clear_bed().unwrap();
+    assert!(cleared.contains(&Effect::WakeScheduler), "{cleared:?}");
+}
+
+#[test]
+fn clearing_the_bed_of_a_printer_due_for_service_does_not_wake_the_scheduler() {
+    let mut life = printing(false);
+    life.on_ended(1, AttemptEnd::Completed, 50, T);
+    life.on_link(Link::Ready);
+    life.on_service_due(true);
+    let cleared = life.clear_bed().unwrap();
+    assert_eq!(cleared, [saves(Phase::Idle, None)]);
+    assert!(!life.accepts_work());
+}

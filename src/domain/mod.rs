@@ -7,6 +7,7 @@
 //! - [`failure`]: failure causes, blame and the requeue policy;
 //! - [`gates`]: whether an upload is G-code at all;
 //! - [`lifecycle`]: one printer's farm lifecycle as a state machine;
+//! - [`maintenance`]: the service odometer and when a printer is due;
 //! - [`oee`]: overall equipment effectiveness and lost time from intervals;
 //! - [`order_status`]: an order's status from its units;
 //! - [`promise`]: an order's estimated completion and whether it is at risk;
@@ -17,6 +18,7 @@ pub mod catalogue;
 pub mod failure;
 pub mod gates;
 pub mod lifecycle;
+pub mod maintenance;
 pub mod oee;
 pub mod order_status;
 pub mod promise;

@@ -60,6 +60,15 @@ impl FarmControl for FleetControl {
         async move { supervisor?.cancel_job(&job).await }.boxed()
     }
 
+    fn confirm_service(
+        &self,
+        printer: &str,
+        by: Option<String>,
+    ) -> BoxFuture<'static, Result<(), ControlError>> {
+        let supervisor = self.supervisor(printer);
+        async move { supervisor?.confirm_service(by).await }.boxed()
+    }
+
     fn load_material(
         &self,
         printer: &str,

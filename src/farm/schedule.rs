@@ -199,7 +199,7 @@ impl Scheduler {
                     caps,
                     free: view.accepts_work,
                     free_at_ms: self.free_at(view, now),
-                    wear_h: 0.0,
+                    wear_h: view.maintenance.print_hours,
                     heating: heating(view),
                 }
             })

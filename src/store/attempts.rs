@@ -1,7 +1,7 @@
 //! Attempts: a job given to a printer, and how that ended. Beginning one is
 //! the atomic claim; ending one settles the job (through the failure policy
-//! of [`crate::domain`]), the attempt row and the printer's bed in one
-//! transaction.
+//! of [`crate::domain`]), the attempt row, the printer's bed and its
+//! maintenance odometer in one transaction.
 
 use super::events;
 use super::rows;
@@ -144,7 +144,8 @@ impl Store {
     }
 
     /// Ends an attempt: the job's new state (completed, or what the failure
-    /// policy decides), the attempt row, the printer's state and bed, and
+    /// policy decides), the attempt row, the printer's state and bed, its
+    /// maintenance odometer (the attempt's time, filament and one job) and
     /// their events, in one transaction that is retried until it succeeds.
     pub async fn end_attempt(&self, ending: &AttemptEnding) -> Result<JobOutcome, StoreError> {
         let (ending, policy) = (ending.clone(), self.policy);
@@ -368,7 +369,7 @@ pub(super) async fn end_in(
             ("failed", Some(cause.code()), Some(reason.as_str()))
         }
     };
-    sqlx::query::<Any>(
+    let ended = sqlx::query::<Any>(
         "UPDATE attempts SET ended_at = $2, outcome = $3, cause = $4, reason = $5, \
          last_acked_line = $6 WHERE id = $1 AND ended_at IS NULL",
     )
@@ -380,6 +381,9 @@ pub(super) async fn end_in(
     .bind(last_line)
     .execute(&mut *conn)
     .await?;
+    if ended.rows_affected() == 1 {
+        super::maintenance::advance_in(conn, &attempt, now).await?;
+    }
     let job_outcome = settle_job(conn, ending, &attempt, policy, now).await?;
     super::printers::set_state_in(conn, &ending.printer, ending.phase, ending.bed_full_since)
         .await?;

@@ -63,6 +63,7 @@ fn defaults_are_filled() {
     assert_eq!(p.bounds_margin, 0.5);
     assert_eq!(p.extruders, 1);
     assert_eq!(p.forbidden_commands, DEFAULT_FORBIDDEN_COMMANDS);
+    assert!(p.service.is_empty(), "no thresholds: never due");
     assert_eq!(config.farm.requeue_limit, 3);
     assert_eq!(config.farm.listen.to_string(), "127.0.0.1:8080");
     assert!(config.farm.database_url.starts_with("sqlite://"));
@@ -88,6 +89,28 @@ fn the_time_model_reads_zone_shifts_and_set_up_times() {
     assert_eq!(time.shifts.len(), 2);
     assert_eq!((time.shifts[0].operators, time.shifts[1].operators), (2, 1));
     assert!(time.shifts[1].days[5] && !time.shifts[1].days[0]);
+}
+
+#[test]
+fn service_thresholds_are_read_in_any_subset() {
+    let all = format!(
+        "{VALID_PRINTER}service = {{ every_hours = 200.0, every_jobs = 500, every_filament_m = 5000.0 }}\n"
+    );
+    let config = Config::from_toml_str(&all, "t.toml").unwrap();
+    let service = config.printers[0].service;
+    assert_eq!(service.every_hours, Some(200.0));
+    assert_eq!(service.every_jobs, Some(500));
+    assert_eq!(service.every_filament_m, Some(5000.0));
+    let jobs = format!("{VALID_PRINTER}service = {{ every_jobs = 1 }}\n");
+    let service = Config::from_toml_str(&jobs, "t.toml").unwrap().printers[0].service;
+    assert_eq!(
+        (
+            service.every_hours,
+            service.every_jobs,
+            service.every_filament_m
+        ),
+        (None, Some(1), None)
+    );
 }
 
 #[test]
@@ -187,6 +210,28 @@ fn invalid_printers_are_refused_naming_printer_and_field() {
                 "{base}\nbuild_volume = [10, 10, 10]\nmin_position = [0, 20, 0]"
             )),
             "min_position: must be below build_volume",
+        ),
+        (
+            with_printer(&format!(
+                "{base}\n{volume}\nservice = {{ every_hours = 0.0 }}"
+            )),
+            "printer \"mk3s-1\": service.every_hours: must be a positive number",
+        ),
+        (
+            with_printer(&format!(
+                "{base}\n{volume}\nservice = {{ every_jobs = -2 }}"
+            )),
+            "printer \"mk3s-1\": service.every_jobs: must be a positive integer",
+        ),
+        (
+            with_printer(&format!(
+                "{base}\n{volume}\nservice = {{ every_filament_m = nan }}"
+            )),
+            "printer \"mk3s-1\": service.every_filament_m: must be a positive number",
+        ),
+        (
+            with_printer(&format!("{base}\n{volume}\nservice = {{ every_day = 1 }}")),
+            "unknown field `every_day`",
         ),
         (
             format!("{VALID_PRINTER}{VALID_PRINTER}"),

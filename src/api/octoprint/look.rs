@@ -132,6 +132,7 @@ mod tests {
             firmware: None,
             temperatures: Vec::new(),
             last_error: None,
+            maintenance: Default::default(),
             loaded: Vec::new(),
         }
     }

@@ -28,6 +28,11 @@ pub(crate) enum Request {
         action: PrinterAction,
         reply: oneshot::Sender<Result<(), ControlError>>,
     },
+    /// A technician confirms a service (`by`: an API key id).
+    Service {
+        by: Option<String>,
+        reply: oneshot::Sender<Result<(), ControlError>>,
+    },
     /// Cancel this job if it is the one on the printer.
     CancelJob {
         job: String,
@@ -93,6 +98,14 @@ impl SupervisorHandle {
     pub async fn cancel_job(&self, job: &str) -> Result<(), ControlError> {
         let job = job.to_owned();
         self.ask(|reply| Request::CancelJob { job, reply })
+            .await
+            .unwrap_or_else(|| Err(gone(&self.name)))
+    }
+
+    /// Records a confirmed service; resolves once it is in the store and
+    /// the printer's view shows it.
+    pub async fn confirm_service(&self, by: Option<String>) -> Result<(), ControlError> {
+        self.ask(|reply| Request::Service { by, reply })
             .await
             .unwrap_or_else(|| Err(gone(&self.name)))
     }

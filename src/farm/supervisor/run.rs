@@ -1,6 +1,9 @@
 //! The supervisor task: its inputs, its effects, its shutdown.
 
+mod service;
+
 use super::{Request, SupervisorHandle};
+use crate::api::maintenance::MaintenanceView;
 use crate::api::{ControlError, PrinterAction, PrinterView};
 use crate::config::PrinterProfile;
 use crate::domain::{Action, AttemptEnd, Effect, FailureCause, Lifecycle, Link};
@@ -10,6 +13,7 @@ use crate::printer::{
 };
 use crate::sim::SimReset;
 use crate::store::{now_ms, AttemptEnding, JobOutcome, Store, ToolLoad};
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,6 +60,7 @@ pub(crate) struct Supervisor {
     since: i64,
     shutting_down: bool,
     running: Option<Running>,
+    maintenance: MaintenanceView,
 }
 
 /// The lifecycle's view of a driver state.
@@ -91,7 +96,18 @@ impl Supervisor {
         let life = Lifecycle::new(parts.profile.auto_eject, parts.bed_full_since);
         let status = parts.driver.watch_status();
         let since = now_ms();
-        let initial = super::view::build(&name, &life, &status.borrow(), since, &parts.loaded);
+        let maintenance = MaintenanceView {
+            thresholds: parts.profile.service,
+            ..MaintenanceView::default()
+        };
+        let initial = super::view::build(
+            &name,
+            &life,
+            &status.borrow(),
+            since,
+            &maintenance,
+            &parts.loaded,
+        );
         let (view, view_rx) = watch::channel(initial);
         let (requests_tx, requests) = mpsc::channel(64);
         let supervisor = Supervisor {
@@ -103,6 +119,7 @@ impl Supervisor {
             since,
             shutting_down: false,
             running: None,
+            maintenance,
         };
         tokio::spawn(supervisor.run());
         SupervisorHandle {
@@ -117,8 +134,10 @@ impl Supervisor {
     }
 
     async fn run(mut self) {
+        // Due for service or not, before the printer can look free.
+        let mut effects = self.refresh_maintenance().await;
         let first = link_of(self.status.borrow().state);
-        let effects = self.life.on_link(first);
+        effects.extend(self.life.on_link(first));
         self.apply(effects).await;
         loop {
             tokio::select! {
@@ -154,6 +173,10 @@ impl Supervisor {
             }
             Request::Act { action, reply } => {
                 let result = self.act(action).await;
+                let _ = reply.send(result);
+            }
+            Request::Service { by, reply } => {
+                let result = self.confirm_service(by).await;
                 let _ = reply.send(result);
             }
             Request::CancelJob { job, reply } => {
@@ -330,31 +353,37 @@ impl Supervisor {
         self.apply(effects).await;
     }
 
-    /// Carries out the lifecycle's effects in order, then publishes.
+    /// Carries out the lifecycle's effects in order (and those they lead
+    /// to), then publishes.
     async fn apply(&mut self, effects: Vec<Effect>) {
-        for effect in effects {
-            if let Err(e) = self.apply_one(effect).await {
-                tracing::error!(printer = %self.name(), "store update failed: {e}");
+        let mut queue = VecDeque::from(effects);
+        while let Some(effect) = queue.pop_front() {
+            match self.apply_one(effect).await {
+                Ok(more) => queue.extend(more),
+                Err(e) => tracing::error!(printer = %self.name(), "store update failed: {e}"),
             }
         }
         self.publish();
     }
 
-    async fn apply_one(&mut self, effect: Effect) -> Result<(), crate::store::StoreError> {
+    /// Carries out one effect; returns the effects it leads to.
+    async fn apply_one(&mut self, effect: Effect) -> Result<Vec<Effect>, crate::store::StoreError> {
         let store = &self.parts.store;
         match effect {
             Effect::SaveState {
                 phase,
                 bed_full_since,
-            } => {
-                store
-                    .save_printer_state(self.name(), phase, bed_full_since)
-                    .await
+            } => store
+                .save_printer_state(self.name(), phase, bed_full_since)
+                .await
+                .map(|()| Vec::new()),
+            Effect::SaveProgress { job, line } => store
+                .save_progress(&job, self.name(), line)
+                .await
+                .map(|()| Vec::new()),
+            Effect::SavePaused { job, paused } => {
+                store.save_paused(&job, paused).await.map(|()| Vec::new())
             }
-            Effect::SaveProgress { job, line } => {
-                store.save_progress(&job, self.name(), line).await
-            }
-            Effect::SavePaused { job, paused } => store.save_paused(&job, paused).await,
             Effect::EndAttempt {
                 job,
                 attempt,
@@ -375,11 +404,12 @@ impl Supervisor {
                 let outcome = store.end_attempt(&ending).await?;
                 tracing::info!(printer = %self.name(), %job, ?outcome, "attempt ended");
                 self.count_end(&ending.end, outcome);
-                Ok(())
+                // The odometer advanced in that transaction.
+                Ok(self.refresh_maintenance().await)
             }
             Effect::WakeScheduler => {
                 self.parts.wake.notify_one();
-                Ok(())
+                Ok(Vec::new())
             }
         }
     }
@@ -430,6 +460,7 @@ impl Supervisor {
             &self.life,
             &self.status.borrow(),
             self.since,
+            &self.maintenance,
             &self.parts.loaded,
         );
         self.view.send_replace(view);

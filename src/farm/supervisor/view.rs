@@ -1,9 +1,12 @@
 //! The [`PrinterView`] a supervisor publishes: its lifecycle plus the
 //! driver's live status.
 
+use crate::api::maintenance::MaintenanceView;
 use crate::api::{JobOnPrinter, PrinterView, Temperature};
+use crate::domain::maintenance::{Assessment, Thresholds};
 use crate::domain::Lifecycle;
 use crate::printer::{PrinterState, PrinterStatus};
+use crate::store::OdometerRecord;
 use crate::store::ToolLoad;
 
 fn connection(state: PrinterState) -> &'static str {
@@ -15,12 +18,32 @@ fn connection(state: PrinterState) -> &'static str {
     }
 }
 
+/// The maintenance part of the view: the odometer and the verdict on it.
+pub(super) fn maintenance(
+    thresholds: Thresholds,
+    record: &OdometerRecord,
+    verdict: &Assessment,
+) -> MaintenanceView {
+    let odometer = &record.odometer;
+    MaintenanceView {
+        print_hours: odometer.print_hours(),
+        filament_m: odometer.filament_m(),
+        jobs: odometer.jobs,
+        last_service_at: odometer.last_service_at,
+        last_service_by: record.last_service_by.clone(),
+        service_due: verdict.due,
+        reason: verdict.reason(),
+        thresholds,
+    }
+}
+
 /// The view of printer `name`.
 pub(super) fn build(
     name: &str,
     life: &Lifecycle,
     status: &PrinterStatus,
     since: i64,
+    maintenance: &MaintenanceView,
     loaded: &[ToolLoad],
 ) -> PrinterView {
     let job = life.attempt().map(|attempt| {
@@ -56,6 +79,7 @@ pub(super) fn build(
         firmware: status.firmware.clone(),
         temperatures,
         last_error: status.last_error.clone(),
+        maintenance: maintenance.clone(),
         loaded: loaded.to_vec(),
     }
 }

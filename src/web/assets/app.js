@@ -140,6 +140,12 @@
     const button = (label, action, done) => el('button', { type: 'button', onclick: post(action, done) }, label);
     const stop = confirmButton('Emergency stop', `Stop ${p.name} now?`, post('stop', 'emergency stop sent'));
     const cancel = confirmButton('Cancel', `Cancel the job on ${p.name}?`, post('cancel', 'job cancelled'));
+    const service = p.maintenance && p.maintenance.service_due && !p.job
+      ? [button('Service done', 'service', 'service recorded')] : [];
+    return service.concat(stateActions(p, button, stop, cancel));
+  }
+
+  function stateActions(p, button, stop, cancel) {
     switch (p.state) {
       case 'awaiting_clear': return [button('Bed is clear', 'clear', 'bed cleared')];
       case 'printing': case 'assigned': return [button('Pause', 'pause', 'paused'), cancel, stop];
@@ -168,7 +174,8 @@
 
   function renderTile(tile, p, refresh) {
     const job = p.job ? jobs.get(p.job.id) : null;
-    const signature = JSON.stringify([p.state, p.job && p.job.id, !!job, p.last_error, p.bed_full_since]);
+    const due = p.maintenance && p.maintenance.service_due ? p.maintenance.reason : null;
+    const signature = JSON.stringify([p.state, p.job && p.job.id, !!job, p.last_error, p.bed_full_since, due]);
     tile.dataset.state = p.state;
     let body = tile.querySelector('.tile-body');
     if (tile.dataset.signature !== signature) {
@@ -184,6 +191,7 @@
       }
       lines.push(el('p', { class: 'temps' }));
       if (p.last_error) lines.push(el('p', { class: 'error' }, `Last error: ${p.last_error}`));
+      if (due) lines.push(el('p', { class: 'error' }, `Service due: ${due}`));
       lines.push(el('div', { class: 'actions' }, printerActions(p, refresh)));
       const fresh = el('div', { class: 'tile-body' }, lines);
       body.replaceWith(fresh);

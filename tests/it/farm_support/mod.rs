@@ -20,6 +20,8 @@ pub struct TestPrinter {
     pub extra_sim: &'static str,
     /// On a serial port that does not exist: always offline.
     pub unplugged: bool,
+    /// More lines of its `[[printer]]` table (`service = { … }`).
+    pub extra: &'static str,
 }
 
 impl TestPrinter {
@@ -32,6 +34,7 @@ impl TestPrinter {
             baud: 2_000_000,
             extra_sim: "",
             unplugged: false,
+            extra: "",
         }
     }
 }
@@ -63,8 +66,8 @@ fn printers_toml(dir: &Path, port: u16, printers: &[TestPrinter], farm_extra: &s
             )
         };
         text.push_str(&format!(
-            "\n[[printer]]\nname = \"{}\"\n{connection}\nbuild_volume = [250.0, 210.0, 210.0]\nmin_position = [0.0, -4.0, 0.0]\nnozzle_diameter = 0.4\nmax_hotend_temp = 300.0\nmax_bed_temp = 120.0\nmaterials = [{{ material = \"{}\", colour = \"{}\" }}]\nauto_eject = {}\n",
-            p.name, p.material, p.colour, p.auto_eject
+            "\n[[printer]]\nname = \"{}\"\n{connection}\nbuild_volume = [250.0, 210.0, 210.0]\nmin_position = [0.0, -4.0, 0.0]\nnozzle_diameter = 0.4\nmax_hotend_temp = 300.0\nmax_bed_temp = 120.0\nmaterials = [{{ material = \"{}\", colour = \"{}\" }}]\nauto_eject = {}\n{}\n",
+            p.name, p.material, p.colour, p.auto_eject, p.extra
         ));
     }
     text
