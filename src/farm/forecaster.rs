@@ -1,13 +1,16 @@
 //! Keeps the farm's forecast fresh: every few seconds, a forward simulation
 //! of the queue under the scheduler's own rule ([`super::plan::forecast_ends`])
 //! on a blocking thread, published for the API (orders' estimated
-//! completion). One runs at a time; a round never waits for it.
+//! completion). One runs at a time, and a long queue spaces them out so
+//! that forecasting takes at most a tenth of a core; a round never waits
+//! for it.
 
 use super::plan::{forecast_ends, PlanPrinter};
 use crate::api::{Forecast, PrinterView};
 use crate::scheduler::clock::FarmClock;
 use crate::scheduler::timed::TimedRule;
 use crate::scheduler::QueuedEntry;
+use futures::FutureExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -15,12 +18,16 @@ use tokio::task::JoinHandle;
 
 /// Shortest time between two forecasts.
 const EVERY: Duration = Duration::from_secs(5);
+/// A forecast may use at most one part in this many of a core: the next
+/// waits this many times as long as the last one took.
+const DUTY: u32 = 10;
 
 /// The forecast's owner (see the module).
 pub struct Forecaster {
     published: Arc<watch::Sender<Arc<Forecast>>>,
-    running: Option<JoinHandle<()>>,
+    running: Option<JoinHandle<Duration>>,
     last: Option<Instant>,
+    gap: Duration,
 }
 
 impl Forecaster {
@@ -31,6 +38,7 @@ impl Forecaster {
             published: Arc::new(published),
             running: None,
             last: None,
+            gap: EVERY,
         };
         (forecaster, forecasts)
     }
@@ -46,8 +54,11 @@ impl Forecaster {
         printers: &[PlanPrinter],
         views: &[PrinterView],
     ) {
-        let busy = self.running.as_ref().is_some_and(|r| !r.is_finished());
-        if busy || self.last.is_some_and(|at| at.elapsed() < EVERY) {
+        if let Some(running) = self.running.take_if(|r| r.is_finished()) {
+            let took = running.now_or_never().and_then(Result::ok).unwrap_or_default();
+            self.gap = EVERY.max(took * DUTY);
+        }
+        if self.running.is_some() || self.last.is_some_and(|at| at.elapsed() < self.gap) {
             return;
         }
         self.last = Some(Instant::now());
@@ -63,12 +74,14 @@ impl Forecaster {
         let printers = printers.to_vec();
         let published = Arc::clone(&self.published);
         self.running = Some(tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
             let mut ends = forecast_ends(&rule, &clock, now_ms, &entries, &printers);
             ends.extend(printing);
             published.send_replace(Arc::new(Forecast {
                 made_at: now_ms,
                 ends,
             }));
+            started.elapsed()
         }));
     }
 }
