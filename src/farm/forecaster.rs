@@ -55,7 +55,10 @@ impl Forecaster {
         views: &[PrinterView],
     ) {
         if let Some(running) = self.running.take_if(|r| r.is_finished()) {
-            let took = running.now_or_never().and_then(Result::ok).unwrap_or_default();
+            let took = running
+                .now_or_never()
+                .and_then(Result::ok)
+                .unwrap_or_default();
             self.gap = EVERY.max(took * DUTY);
         }
         if self.running.is_some() || self.last.is_some_and(|at| at.elapsed() < self.gap) {

@@ -1,6 +1,10 @@
-//! Times one analysis of a file (for profiling): `cargo run --release --example analyze_bench FILE`.
+//! Times one analysis of a file (for profiling): `cargo bench --bench analyze_bench -- FILE`.
 fn main() {
-    let path = std::env::args().nth(1).expect("file");
+    // `cargo bench` adds `--bench`; the file is the first other argument.
+    let path = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with("--"))
+        .expect("usage: cargo bench --bench NAME -- FILE");
     let bytes = std::fs::read(&path).expect("read");
     let t = std::time::Instant::now();
     let a = printfarm::gcode::analyze_reader(

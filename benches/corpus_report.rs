@@ -1,10 +1,12 @@
-//! Compares the analysis with the slicers' own figures over the shared corpus.
+//! Compares the analysis with the slicers' own figures over the shared
+//! corpus: `cargo bench --bench corpus_report -- [DIR]`.
 use printfarm::gcode::{analyze_file, AnalyzeOptions};
 use std::path::Path;
 
 fn main() {
     let dir = std::env::args()
-        .nth(1)
+        .skip(1)
+        .find(|a| !a.starts_with("--"))
         .unwrap_or_else(|| "../shared/gcode-corpus".into());
     let manifest = std::fs::read_to_string(Path::new(&dir).join("MANIFEST.tsv")).unwrap();
     let mut rows = manifest.lines();
