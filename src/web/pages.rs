@@ -1,11 +1,11 @@
-//! The dashboard's layout and its pages. Each page is rendered here with
-//! what does not change (names, loaded materials, the navigation a role may
-//! use); the script fills in live data from the JSON API.
+//! The dashboard's layout, its pages and the navigation a role may use.
+//! Each page is rendered with what does not change (names, the navigation);
+//! the script fills in live data from the JSON API. The farm and tasks
+//! pages are in [`super::farm`].
 
 use crate::api::auth::{FARM_ROLES, ORDER_ROLES, SUBMIT_ROLES};
-use crate::api::{ApiError, AppState, Caller};
+use crate::api::{ApiError, Caller};
 use crate::store::Role;
-use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{html, Markup, DOCTYPE};
@@ -15,6 +15,8 @@ use maud::{html, Markup, DOCTYPE};
 pub enum Page {
     /// Printers as tiles.
     Farm,
+    /// Open work for technicians.
+    Tasks,
     /// Waiting jobs.
     Queue,
     /// Orders and their units.
@@ -27,8 +29,9 @@ pub enum Page {
 
 impl Page {
     /// Every page, in navigation order.
-    pub const ALL: [Page; 5] = [
+    pub const ALL: [Page; 6] = [
         Page::Farm,
+        Page::Tasks,
         Page::Queue,
         Page::Orders,
         Page::Throughput,
@@ -39,6 +42,7 @@ impl Page {
     pub fn path(self) -> &'static str {
         match self {
             Page::Farm => "/",
+            Page::Tasks => "/tasks",
             Page::Queue => "/queue",
             Page::Orders => "/orders",
             Page::Throughput => "/throughput",
@@ -50,6 +54,7 @@ impl Page {
     pub fn label(self) -> &'static str {
         match self {
             Page::Farm => "Farm",
+            Page::Tasks => "Tasks",
             Page::Queue => "Queue",
             Page::Orders => "Orders",
             Page::Throughput => "Throughput",
@@ -61,6 +66,7 @@ impl Page {
     pub fn id(self) -> &'static str {
         match self {
             Page::Farm => "farm",
+            Page::Tasks => "tasks",
             Page::Queue => "queue",
             Page::Orders => "orders",
             Page::Throughput => "throughput",
@@ -71,7 +77,7 @@ impl Page {
     /// The roles that may open it (the same as its API's).
     pub fn roles(self) -> &'static [Role] {
         match self {
-            Page::Farm | Page::Throughput => FARM_ROLES,
+            Page::Farm | Page::Tasks | Page::Throughput => FARM_ROLES,
             Page::Orders => ORDER_ROLES,
             Page::Queue | Page::Upload => SUBMIT_ROLES,
         }
@@ -181,34 +187,6 @@ pub fn allowed(page: Page, caller: Result<Caller, ApiError>) -> Result<Caller, B
         ));
     }
     Ok(caller)
-}
-
-/// `GET /`: one tile per printer.
-pub async fn farm(State(state): State<AppState>, caller: Result<Caller, ApiError>) -> Response {
-    let caller = match allowed(Page::Farm, caller) {
-        Ok(caller) => caller,
-        Err(response) => return *response,
-    };
-    let main = html! {
-        section #tiles .tiles aria-label="Printers" {
-            @for printer in &state.config.printers {
-                article.tile data-printer=(printer.name) {
-                    header.tile-head {
-                        h2 { (printer.name) }
-                        p.material {
-                            @for (i, m) in printer.materials.iter().enumerate() {
-                                @if i > 0 { ", " }
-                                (m.material)
-                                @if let Some(colour) = &m.colour { " · " (colour) }
-                            }
-                        }
-                    }
-                    div.tile-body { p.state.state-offline { "loading…" } }
-                }
-            }
-        }
-    };
-    layout(Page::Farm, &caller, main)
 }
 
 /// `GET /queue`: waiting jobs in scheduling order.

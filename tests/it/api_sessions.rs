@@ -75,6 +75,23 @@ async fn api_sessions_sign_in_use_the_api_and_sign_out() {
         !page.contains("href=\"/orders\""),
         "no orders for a technician"
     );
+    // The farm page shows what each printer has loaded, with a form to
+    // record a change; the tasks page is in a technician's navigation.
+    assert!(page.contains("href=\"/tasks\""), "{page}");
+    assert!(
+        page.contains("<span class=\"loaded\">PETG · orange</span>")
+            && page.contains("data-printer=\"mk3s-petg\"")
+            && page.contains("name=\"material\"")
+            && page.contains("name=\"colour\""),
+        "{page}"
+    );
+    let tasks = get("/tasks").send().await.unwrap().text().await.unwrap();
+    assert!(
+        tasks.contains("data-page=\"tasks\"")
+            && tasks.contains("<table id=\"tasks\" data-timezone=\"")
+            && tasks.contains("aria-current=\"page\">Tasks</a>"),
+        "{tasks}"
+    );
 
     // A change signed only by the cookie needs the CSRF header.
     let hold = format!("{}/api/printers/nope/pause", api.base);
@@ -115,6 +132,25 @@ async fn api_sessions_sign_in_use_the_api_and_sign_out() {
     );
     let page = get("/").send().await.unwrap().text().await.unwrap();
     assert!(page.contains("name=\"key\""), "the sign-in page again");
+
+    // A shop has no tasks: the page sends it to its orders.
+    let (_, shop, _) = sign_in(&api.base, api.key("shop")).await;
+    let shop = shop.expect("a shop session");
+    let shop = shop.split(';').next().unwrap();
+    let page = api
+        .client
+        .get(format!("{}/tasks", api.base))
+        .header(COOKIE, shop)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("data-page=\"orders\"") && !page.contains("href=\"/tasks\""),
+        "{page}"
+    );
     api.stop().await;
 }
 

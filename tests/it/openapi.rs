@@ -23,6 +23,7 @@ const NOT_DESCRIBED: &[(&str, &str, &str)] = &[
     ("GET", "/api/docs/swagger-ui.css", "an asset of the page"),
     ("GET", "/api/docs/LICENSE", "the assets' licence"),
     ("GET", "/", "a dashboard page (HTML over the JSON API)"),
+    ("GET", "/tasks", "a dashboard page (HTML over the JSON API)"),
     ("GET", "/queue", "a dashboard page (HTML over the JSON API)"),
     (
         "GET",

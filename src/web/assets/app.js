@@ -28,7 +28,11 @@
     const text = await response.text();
     let data = null;
     try { data = text ? JSON.parse(text) : null; } catch (_) { data = null; }
-    if (!response.ok) throw new Error((data && data.error) || response.statusText);
+    if (!response.ok) {
+      const error = new Error((data && data.error) || response.statusText);
+      error.field = data && data.field;
+      throw error;
+    }
     return data;
   }
 
@@ -82,8 +86,9 @@
     };
   }
 
-  // Follows /api/events; on (re)connection resyncs everything.
-  function follow(refresh) {
+  // Follows /api/events; on (re)connection resyncs everything. The
+  // `printers` event (every second) goes to `onPrinters` when given.
+  function follow(refresh, onPrinters) {
     if (!farmRole) { refresh(); setInterval(refresh, 5000); return; }
     let delay = 1000;
     function open() {
@@ -97,7 +102,7 @@
       };
       source.onmessage = refresh;
       for (const kind of KINDS) source.addEventListener(kind, refresh);
-      source.addEventListener('printers', refresh);
+      source.addEventListener('printers', onPrinters || refresh);
     }
     refresh();
     open();
@@ -119,8 +124,9 @@
     return holder;
   }
 
+  // Sends an action and says how it went; true when it was done.
   async function act(method, path, done, body) {
-    try { await api(method, path, body); say(done); } catch (error) { say(`Refused: ${error.message}`); }
+    try { await api(method, path, body); say(done); return true; } catch (error) { say(`Refused: ${error.message}`); return false; }
   }
 
   // ---- farm ------------------------------------------------------------
@@ -159,6 +165,13 @@
     }
   }
 
+  // What the tools hold, as the server writes it (pages::loads_text).
+  function loadsText(loads) {
+    const one = (l) => (l.material ? [l.material, l.colour].filter(Boolean).join(' · ') : '—');
+    if (!loads || !loads.length) return 'nothing recorded';
+    return loads.length === 1 ? one(loads[0]) : loads.map((l, i) => `T${i} ${one(l)}`).join(', ');
+  }
+
   function fillDynamic(body, p) {
     const job = p.job;
     const progress = body.querySelector('progress');
@@ -173,6 +186,9 @@
   }
 
   function renderTile(tile, p, refresh) {
+    const loaded = tile.querySelector('.loaded');
+    const words = loadsText(p.loaded);
+    if (loaded && loaded.textContent !== words) loaded.textContent = words;
     const job = p.job ? jobs.get(p.job.id) : null;
     const due = p.maintenance && p.maintenance.service_due ? p.maintenance.reason : null;
     const signature = JSON.stringify([p.state, p.job && p.job.id, !!job, p.last_error, p.bed_full_since, due]);
@@ -200,6 +216,35 @@
     fillDynamic(body, p);
   }
 
+  // The tile's "Change material" form: records what a technician loaded;
+  // a refusal is said in the form, naming the field when the API does.
+  function materialForm(form, refresh) {
+    const error = form.querySelector('.form-error');
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const printer = form.dataset.printer;
+      const data = new FormData(form);
+      const body = { material: String(data.get('material') || '') };
+      const colour = String(data.get('colour') || '').trim();
+      if (colour) body.colour = colour;
+      if (data.has('tool')) body.tool = Number(data.get('tool'));
+      error.textContent = '';
+      for (const field of form.querySelectorAll('[aria-invalid]')) field.removeAttribute('aria-invalid');
+      try {
+        await api('POST', `/api/printers/${encodeURIComponent(printer)}/material`, body);
+        say(`${printer}: ${loadsText([{ material: body.material.trim(), colour: body.colour }])} recorded`);
+        form.reset();
+        form.closest('details').open = false;
+        refresh();
+      } catch (refusal) {
+        if (refusal.message === 'signed out') return;
+        const field = refusal.field && ['material', 'colour', 'tool'].includes(refusal.field) ? form.elements[refusal.field] : null;
+        error.textContent = field ? `${refusal.field}: ${refusal.message}` : refusal.message;
+        if (field) { field.setAttribute('aria-invalid', 'true'); field.focus(); }
+      }
+    });
+  }
+
   function farmPage() {
     const section = document.getElementById('tiles');
     const refresh = refresher(async () => {
@@ -212,12 +257,84 @@
       for (const p of sorted) { const tile = tiles.get(p.name); if (tile) renderTile(tile, p, refresh); }
       const order = sorted.map((p) => p.name).filter((n) => tiles.has(n));
       const now = [...section.querySelectorAll('.tile')].map((t) => t.dataset.printer);
-      if (order.join('\n') !== now.join('\n')) for (const name of order) section.append(tiles.get(name));
+      // Tiles move only while nobody is typing in one (a move loses focus).
+      const typing = document.activeElement && document.activeElement.closest && document.activeElement.closest('form.load');
+      if (!typing && order.join('\n') !== now.join('\n')) for (const name of order) section.append(tiles.get(name));
       section.dataset.loaded = 'true';
     });
+    for (const form of section.querySelectorAll('form.load')) materialForm(form, refresh);
     follow(refresh);
     // Progress and temperatures arrive every second as `printers` events;
     // refreshing on them keeps tiles within a second of the farm.
+  }
+
+  // ---- tasks -----------------------------------------------------------
+  const TASK_WORDS = { bed_clear: 'Clear the bed', material_change: 'Change material', maintenance: 'Service' };
+  const taskKey = (t) => `${t.kind}:${t.printer}:${t.job || ''}`;
+  const waited = (t) => (Date.now() - t.since < 60000 ? 'under a minute' : duration((Date.now() - t.since) / 1000));
+
+  // "now", or when someone is next on shift, in the farm's zone ("from Mon 08:00").
+  function workable(ms, zone) {
+    if (!ms || ms <= Date.now()) return 'now';
+    const options = { weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+    if (ms - Date.now() > 6 * 86400000) Object.assign(options, { day: 'numeric', month: 'short' });
+    let format;
+    try { format = new Intl.DateTimeFormat([], { ...options, timeZone: zone }); } catch (_) { format = new Intl.DateTimeFormat([], options); }
+    return `from ${format.format(new Date(ms))}`;
+  }
+
+  function taskRow(task, zone, refresh) {
+    const word = TASK_WORDS[task.kind] || task.kind;
+    const action = task.action || {};
+    const done = el('button', { type: 'button', class: 'done', 'aria-label': `Done: ${word} on ${task.printer}` }, 'Done');
+    done.addEventListener('click', async () => {
+      // Only the API's own printer actions are sent.
+      if (action.method !== 'POST' || !String(action.path).startsWith('/api/printers/')) { say('Refused: unknown action'); return; }
+      done.disabled = true;
+      const ok = await act('POST', action.path, `${task.printer}: ${word.toLowerCase()} done`, action.body ?? undefined);
+      if (!ok) done.disabled = false;
+      refresh();
+    });
+    const later = task.workable_from > Date.now();
+    return el('tr', { 'data-task': taskKey(task), 'data-kind': task.kind, 'data-printer': task.printer },
+      el('td', {}, el('span', { class: `badge task-${task.kind}` }, word)),
+      el('td', {}, task.printer),
+      el('td', {}, task.reason, task.job ? el('div', { class: 'meta' }, `Job …${short(task.job)}`) : null),
+      el('td', { class: 'waited' }, waited(task)),
+      el('td', { class: later ? 'later' : '' }, workable(task.workable_from, zone)),
+      el('td', { class: 'actions' }, done));
+  }
+
+  function tasksPage() {
+    const table = document.getElementById('tasks');
+    const body = table.querySelector('tbody');
+    const zone = table.dataset.timezone || undefined;
+    let signature = '';
+    const refresh = refresher(async () => {
+      const { tasks } = await api('GET', '/api/tasks');
+      const next = JSON.stringify(tasks.map((t) => [taskKey(t), t.reason, t.workable_from]));
+      if (next === signature) {
+        for (const t of tasks) { const cell = body.querySelector(`tr[data-task="${CSS.escape(taskKey(t))}"] .waited`); if (cell) cell.textContent = waited(t); }
+        return;
+      }
+      signature = next;
+      const focused = document.activeElement && document.activeElement.closest('tr[data-task]');
+      const key = focused && body.contains(focused) ? focused.dataset.task : null;
+      body.replaceChildren(...(tasks.length ? tasks.map((t) => taskRow(t, zone, refresh)) : [el('tr', {}, el('td', { colspan: '6' }, 'Nothing to do.'))]));
+      const again = key && body.querySelector(`tr[data-task="${CSS.escape(key)}"] button`);
+      if (again) again.focus(); else if (key) main.focus();
+      table.dataset.loaded = 'true';
+    });
+    // Tasks follow printer states; the printers event (every second) only
+    // asks again when a state, bed, service or load changed, and a slow poll
+    // picks up material changes the scheduler asks for and the waiting times.
+    let printers = '';
+    follow(refresh, (event) => {
+      let next = '';
+      try { next = JSON.stringify(JSON.parse(event.data).map((p) => [p.name, p.state, p.bed_full_since, p.maintenance && p.maintenance.service_due, p.loaded])); } catch (_) { next = ''; }
+      if (next !== printers) { printers = next; refresh(); }
+    });
+    setInterval(refresh, 5000);
   }
 
   // ---- queue -----------------------------------------------------------
@@ -276,15 +393,19 @@
 
   // ---- orders ----------------------------------------------------------
   const ORDER_WORDS = { queued: 'Queued', in_progress: 'In progress', completed: 'Completed', failed: 'Failed', cancelled: 'Cancelled' };
-  const AT_RISK_MS = 2 * 3600 * 1000;
   const open = new Set();
 
+  const openOrder = (order) => ['queued', 'in_progress'].includes(order.status);
+  // Late once due has passed; at risk when the farm's forecast misses it.
   function dueNote(order) {
-    if (!order.due_at || !['queued', 'in_progress'].includes(order.status)) return null;
-    const left = order.due_at - Date.now();
-    if (left < 0) return el('span', { class: 'badge late' }, 'Late');
-    if (left < AT_RISK_MS) return el('span', { class: 'badge risk' }, 'At risk');
+    if (!openOrder(order)) return null;
+    if (order.due_at && order.due_at < Date.now()) return el('span', { class: 'badge late' }, 'Late');
+    if (order.at_risk) return el('span', { class: 'badge risk' }, 'At risk');
     return null;
+  }
+  function estimateNote(order) {
+    if (!openOrder(order)) return '';
+    return order.estimated_completion ? ` · estimated ${when(order.estimated_completion)}` : ' · no estimate yet';
   }
 
   async function unitsOf(order, holder) {
@@ -309,9 +430,10 @@
       el('span', { class: 'item-name' }, item.sku || `Line ${i + 1}`),
       el('progress', { max: String(item.total), value: String(item.done), 'aria-label': `${title} line ${i + 1}: ${item.done} of ${item.total} done` }),
       el('span', {}, `${item.done}/${item.total} done`, item.in_progress ? `, ${item.in_progress} printing` : '', item.failed ? `, ${item.failed} failed` : '')));
-    return el('article', { class: 'order', 'data-order': order.id, 'data-status': order.status },
+    const risky = openOrder(order) && order.at_risk;
+    return el('article', { class: risky ? 'order at-risk' : 'order', 'data-order': order.id, 'data-status': order.status, 'data-at-risk': String(risky) },
       el('header', {}, el('h2', {}, title), el('span', { class: `badge order-${order.status}` }, ORDER_WORDS[order.status] || order.status), dueNote(order)),
-      el('p', { class: 'meta' }, order.customer_ref ? `For ${order.customer_ref} · ` : '', `Due ${when(order.due_at)} · placed ${when(order.created_at)}`),
+      el('p', { class: 'meta' }, order.customer_ref ? `For ${order.customer_ref} · ` : '', `Due ${when(order.due_at)}`, estimateNote(order), ` · placed ${when(order.created_at)}`),
       el('ul', { class: 'items' }, items), toggle, units);
   }
 
@@ -365,6 +487,6 @@
       location.assign('/');
     });
   }
-  const pages = { farm: farmPage, queue: queuePage, orders: ordersPage, upload: uploadPage };
+  const pages = { farm: farmPage, tasks: tasksPage, queue: queuePage, orders: ordersPage, upload: uploadPage };
   if (page && pages[page]) pages[page]();
 }());
