@@ -235,16 +235,46 @@ pub fn mismatches(needs: &JobNeeds, printer: &PrinterCaps) -> Vec<Mismatch> {
 
 /// Whether `printer` can print the job as loaded (`Some(false)`), after a
 /// person changes its material (`Some(true)`: a single-tool printer whose
-/// only mismatch is the filament), or not at all (`None`).
+/// only mismatch is the filament), or not at all (`None`). The same checks
+/// as [`mismatches`], without building them: a scheduling round asks this
+/// for every free printer and waiting job.
 pub fn fit_with_change(needs: &JobNeeds, printer: &PrinterCaps) -> Option<bool> {
-    let found = mismatches(needs, printer);
-    if found.is_empty() {
-        return Some(false);
+    let nozzle_ok = needs
+        .nozzle_diameter
+        .is_none_or(|wanted| (wanted - printer.nozzle_diameter).abs() <= NOZZLE_TOLERANCE);
+    let fits_otherwise = needs.violations_free
+        && nozzle_ok
+        && needs.extents.is_none_or(|e| fits(&e, printer))
+        && needs
+            .max_hotend_temp
+            .is_none_or(|t| t <= printer.max_hotend_temp)
+        && needs.max_bed_temp.is_none_or(|t| t <= printer.max_bed_temp)
+        && needs
+            .required_tags
+            .iter()
+            .all(|tag| printer.tags.contains(tag))
+        && needs
+            .longest_line
+            .is_none_or(|b| b < printer.max_command_bytes);
+    if !fits_otherwise {
+        return None;
     }
-    let only_filament = found
+    let tools: &[u32] = if needs.tools_used.is_empty() {
+        &[0]
+    } else {
+        &needs.tools_used
+    };
+    if tools.iter().any(|&tool| tool >= printer.extruders) {
+        return None;
+    }
+    let loaded = tools
         .iter()
-        .all(|m| matches!(m, Mismatch::Filament { tool: 0, .. }));
-    (printer.extruders == 1 && only_filament).then_some(true)
+        .all(|&tool| filament_loaded(needs, printer.tools.get(tool as usize)));
+    match (loaded, printer.extruders) {
+        (true, _) => Some(false),
+        (false, 1) => Some(true),
+        (false, _) => None,
+    }
 }
 
 /// True when `printer` could print the job (ignoring availability).

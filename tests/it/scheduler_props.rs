@@ -2,8 +2,8 @@
 
 use crate::scheduler_support::mk3s;
 use printfarm::scheduler::{
-    can_print, decide, queue_order, Availability, Extents, JobNeeds, PrinterCaps, QueuedJob,
-    Snapshot,
+    can_print, decide, fit_with_change, mismatches, queue_order, Availability, Extents, JobNeeds,
+    Mismatch, PrinterCaps, QueuedJob, Snapshot,
 };
 use proptest::prelude::*;
 use std::collections::HashSet;
@@ -118,5 +118,26 @@ proptest! {
         reversed.queue.reverse();
         reversed.printers.reverse();
         prop_assert_eq!(decide(&snapshot), decide(&reversed));
+    }
+
+    #[test]
+    fn fit_with_change_agrees_with_the_mismatches(
+        job in queued_job(),
+        mut printer in printer(),
+        extruders in 1u32..3,
+        tags in prop::collection::vec(prop::sample::select(vec!["a", "b"]), 0..2),
+    ) {
+        printer.extruders = extruders;
+        let mut needs = job.needs;
+        needs.required_tags = tags.into_iter().map(str::to_owned).collect();
+        let found = mismatches(&needs, &printer);
+        let expected = if found.is_empty() {
+            Some(false)
+        } else if extruders == 1 && found.iter().all(|m| matches!(m, Mismatch::Filament { tool: 0, .. })) {
+            Some(true)
+        } else {
+            None
+        };
+        prop_assert_eq!(fit_with_change(&needs, &printer), expected, "{:?}", found);
     }
 }
