@@ -6,12 +6,23 @@
 //! discounted by slack and by set-up time) and changes what "processing
 //! time" means: a print costs the time it **blocks its printer**, until
 //! someone on shift can clear the bed, so a ten-hour print suits the evening
-//! and a short one the day. A material change needs a person too: it is
-//! not asked for while the job is not late and another printer with that
-//! material is free or soon will be (the job waits for that printer).
-//! Late jobs are pushed up in proportion to their lateness, and never more
-//! prints start than the heat-up cap allows. Among equal choices the
-//! printer with fewer hours since its service wins.
+//! and a short one the day. Three look-aheads follow from that:
+//!
+//! - A print that would spend most of its blocked time finished on the bed
+//!   (printing less than [`TimedRule::defer_below`] of it) is not started
+//!   when its job still makes its due date starting once that bed would
+//!   have been cleared: the printer stays free for a longer job or for one
+//!   released while nobody is there.
+//! - A material change needs a person: it is asked for only while someone
+//!   is on shift, and not while the job is not late and another printer
+//!   with that material is free or soon will be (the job waits for it).
+//! - A job late even if it started now is tardy whatever happens; it gives
+//!   way ([`TimedRule::hopeless`]) to jobs that can still be on time, as in
+//!   Moore & Hodgson's rule for the number of tardy jobs, without being
+//!   shelved (its weight still counts).
+//!
+//! Never more prints start than the heat-up cap allows. Among equal
+//! choices the printer with fewer hours since its service wins.
 
 use crate::domain::calendar::Calendar;
 
@@ -109,15 +120,23 @@ pub struct TimedRule {
     /// Slack beyond which jobs are equally not urgent, s (so that far-off
     /// due dates do not outweigh a material change).
     pub slack_cap: i64,
+    /// Share of its blocked time a print must spend printing to start now
+    /// when its job could wait for the bed to be cleared anyway.
+    pub defer_below: f64,
+    /// Factor on the index of a job that would be late even if it started
+    /// now (1.0: no difference; smaller: jobs still savable go first).
+    pub hopeless: f64,
 }
 
 impl Default for TimedRule {
     fn default() -> Self {
         TimedRule {
-            k1: 2.0,
+            k1: 1.0,
             k2: 0.5,
             material_horizon: 4 * 3600,
             slack_cap: 36 * 3600,
+            defer_below: 0.35,
+            hopeless: 0.5,
         }
     }
 }
@@ -178,7 +197,9 @@ impl TimedRule {
             let Some(change) = (round.fit)(j, printer) else {
                 continue;
             };
-            let index = self.index(round, elsewhere, printer, j, change, mean_p);
+            let Some(index) = self.index(round, elsewhere, printer, j, change, mean_p) else {
+                continue;
+            };
             scored.push((Score { index, wear_h }, j, change));
         }
         let by_score = |a: &(Score, usize, bool), b: &(Score, usize, bool)| {
@@ -192,6 +213,9 @@ impl TimedRule {
         scored
     }
 
+    /// The ATCS-like index of job `j` on `printer`; `None` when the job
+    /// should not start there now (a change with nobody on shift, or a
+    /// print that would mostly sit on the bed while its job can wait).
     fn index<F: Fn(usize, usize) -> Option<bool>>(
         &self,
         round: &Round<'_, F>,
@@ -200,21 +224,28 @@ impl TimedRule {
         j: usize,
         change: bool,
         mean_p: f64,
-    ) -> f64 {
+    ) -> Option<f64> {
         let (clock, job, station) = (&round.clock, &round.jobs[j], &round.printers[printer]);
         let now = clock.now;
+        if change && clock.next_open(now) > now {
+            return None;
+        }
         let start = if change {
-            clock.next_open(now) + clock.material_change
+            now + clock.material_change
         } else {
             now
         };
         let printing = seconds_on(job, station);
         let end = start + printing;
-        let blocked = (clock.cleared(end) - now).max(1) as f64;
+        let blocked_s = (clock.cleared(end) - now).max(1);
+        let blocked = blocked_s as f64;
+        let productive = printing as f64 / blocked;
+        if productive < self.defer_below && job.due.saturating_sub(end) > blocked_s {
+            return None;
+        }
         let late = end > job.due;
         let slack = (job.due.saturating_sub(end)).clamp(0, self.slack_cap) as f64;
         let setup = (start - now) as f64;
-        let productive = printing as f64 / blocked;
         let mut index = job.weight.max(0.01) / blocked
             * productive
             * (-slack / (self.k1 * mean_p)).exp()
@@ -222,10 +253,10 @@ impl TimedRule {
         if change && !late && elsewhere.other_than(round, j, printer) {
             index *= 0.05;
         }
-        if late {
-            index *= 1.0 + (end - job.due) as f64 / mean_p;
+        if now.saturating_add(printing) > job.due {
+            index *= self.hopeless;
         }
-        index
+        Some(index)
     }
 }
 

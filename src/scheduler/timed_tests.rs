@@ -16,7 +16,9 @@ type JobSpec<'a> = (f64, &'a str, i64);
 /// A printer: material/colour loaded, hours since service, busy until (s).
 type PrinterSpec<'a> = (&'a str, f64, Option<i64>);
 
-fn decide_fit(
+#[allow(clippy::too_many_arguments)]
+fn decide_with(
+    rule: &TimedRule,
     calendar: Option<&Calendar>,
     now: i64,
     jobs: &[JobSpec<'_>],
@@ -54,7 +56,20 @@ fn decide_fit(
         heatup_slots: slots,
         fit: |j, p| fits(j, p).then(|| jobs[j].1 != printers[p].0),
     };
-    TimedRule::default().decide(&round)
+    rule.decide(&round)
+}
+
+fn decide_fit(
+    calendar: Option<&Calendar>,
+    now: i64,
+    jobs: &[JobSpec<'_>],
+    printers: &[PrinterSpec<'_>],
+    free: &[usize],
+    slots: u32,
+    fits: impl Fn(usize, usize) -> bool,
+) -> Vec<Pick> {
+    let rule = TimedRule::default();
+    decide_with(&rule, calendar, now, jobs, printers, free, slots, fits)
 }
 
 fn decide(
@@ -177,4 +192,90 @@ fn a_job_goes_only_where_it_fits() {
             change: false
         }]
     );
+}
+
+#[test]
+fn a_short_evening_print_waits_while_its_due_date_allows() {
+    let calendar = weekdays();
+    let printers = [(PLA, 0.0, None)];
+    let relaxed = decide(
+        Some(&calendar),
+        16 * H,
+        &[(1.0, PLA, FAR)],
+        &printers,
+        &[0],
+        1,
+    );
+    assert!(
+        relaxed.is_empty(),
+        "16:00: a one-hour print would wait on its bed until 08:00; the job can wait too"
+    );
+    let pressing = decide(
+        Some(&calendar),
+        16 * H,
+        &[(1.0, PLA, 20 * H)],
+        &printers,
+        &[0],
+        1,
+    );
+    assert_eq!(pressing.len(), 1, "due at 20:00: it prints now");
+}
+
+#[test]
+fn no_material_change_is_asked_for_while_nobody_is_on_shift() {
+    let calendar = weekdays();
+    let printers = [(PLA, 0.0, None)];
+    let night = decide(
+        Some(&calendar),
+        20 * H,
+        &[(10.0, PETG, FAR)],
+        &printers,
+        &[0],
+        1,
+    );
+    assert!(night.is_empty(), "20:00: nobody to change the material");
+    let loaded = decide(
+        Some(&calendar),
+        20 * H,
+        &[(10.0, PLA, FAR)],
+        &printers,
+        &[0],
+        1,
+    );
+    assert_eq!(
+        loaded.len(),
+        1,
+        "20:00: the loaded material can still print"
+    );
+    let day = decide(
+        Some(&calendar),
+        9 * H,
+        &[(10.0, PETG, FAR)],
+        &printers,
+        &[0],
+        1,
+    );
+    assert_eq!(
+        day,
+        vec![Pick {
+            job: 0,
+            printer: 0,
+            change: true
+        }]
+    );
+}
+
+#[test]
+fn a_job_that_can_still_be_on_time_goes_before_a_hopeless_one() {
+    let printers = [(PLA, 0.0, None)];
+    // Job 0 is due in one hour but prints for two; job 1 makes it if it starts now.
+    let jobs = [(2.0, PLA, H), (2.0, PLA, 5 * H / 2)];
+    let picks = decide(None, 0, &jobs, &printers, &[0], 1);
+    assert_eq!(picks[0].job, 1);
+    let rule = TimedRule {
+        hopeless: 1.0,
+        ..TimedRule::default()
+    };
+    let plain = decide_with(&rule, None, 0, &jobs, &printers, &[0], 1, |_, _| true);
+    assert_eq!(plain[0].job, 0, "without the give-way the tighter job wins");
 }
