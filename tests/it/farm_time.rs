@@ -63,8 +63,17 @@ async fn outside_the_shift_a_full_bed_waits_as_a_task_until_someone_clears_it() 
     );
     let farm = TestFarm::start_with(&[TestPrinter::pla("p1")], &shift).await;
     let file = farm.upload(&sample()).await;
+    // Due within hours: a short print that would sit on the bed until the
+    // shift waits only while its due date allows, and this one's does not.
+    let due = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_hours(2))
+        .expect("time")
+        .to_string();
     let (status, body) = farm
-        .post("/api/jobs", json!({"file_id": file, "quantity": 2}))
+        .post(
+            "/api/jobs",
+            json!({"file_id": file, "quantity": 2, "due_at": due}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 
