@@ -89,9 +89,14 @@ pub fn forecast(
             .copied()
             .filter(|&t| t > now)
             .min();
+        // A printer that took nothing waits for the next event, or for the
+        // next shift boundary (a print deferred to the morning starts then).
+        let retry = match (next_event, clock.next_change(now)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         for &p in &free {
-            // A printer nothing fits now waits for the next event.
-            available[p] = next_event;
+            available[p] = retry;
         }
         let mut done = Vec::with_capacity(picks.len());
         for pick in picks {
@@ -186,7 +191,7 @@ mod tests {
     }
 
     #[test]
-    fn a_print_ending_after_the_shift_waits_until_morning_to_be_cleared() {
+    fn a_short_print_in_the_evening_waits_for_the_morning_and_the_next_for_its_bed_clear() {
         // Weekdays 08:00–17:00 UTC from Monday 2026-01-05 00:00 (t = 0); now 16:00.
         let shift = Shift::parse("mon-fri", "08:00", "17:00", 1).expect("shift");
         let start: jiff::Timestamp = "2026-01-05T00:00:00Z".parse().expect("start");
@@ -210,11 +215,13 @@ mod tests {
         );
         let mut sorted: Vec<i64> = ends.iter().flatten().copied().collect();
         sorted.sort_unstable();
-        assert_eq!(sorted[0], 19 * H, "the first ends at 19:00");
+        // At 16:00 a 3-hour print would sit on the bed until 08:05: it
+        // waits for Tuesday 08:00, the second follows the bed clear.
+        assert_eq!(sorted[0], 32 * H + 3 * H, "the first ends Tuesday 11:00");
         assert_eq!(
             sorted[1],
-            32 * H + 300 + 3 * H,
-            "the second starts after Tuesday 08:05"
+            35 * H + 300 + 3 * H,
+            "the second after the clear"
         );
     }
 

@@ -49,6 +49,11 @@ impl Clock<'_> {
         }
     }
 
+    /// The first shift boundary after `t`, if shifts are known.
+    pub fn next_change(&self, t: i64) -> Option<i64> {
+        self.calendar.and_then(|calendar| calendar.next_change(t))
+    }
+
     /// When the bed of a print ending at `end` is clear again.
     pub fn cleared(&self, end: i64) -> i64 {
         self.next_open(end) + self.bed_clear
@@ -173,59 +178,69 @@ impl TimedRule {
         }
         let mut elsewhere = Elsewhere::new(round, self.material_horizon);
         let mean_p = mean_duration(round.jobs);
+        let mut rankings: Vec<Ranking> = Vec::new();
         // Each free printer's best `slots` candidates: the greedy below
         // never needs more, since each pick takes one job.
-        let shortlists: Vec<Vec<(Score, usize, bool)>> = round
-            .free
-            .iter()
-            .map(|&p| self.shortlist(round, &mut elsewhere, p, mean_p, slots))
-            .collect();
+        let mut shortlists = Vec::with_capacity(round.free.len());
+        for &p in round.free {
+            let speed = round.printers[p].speed;
+            let r = match rankings.iter().position(|r| r.speed == speed) {
+                Some(r) => r,
+                None => {
+                    rankings.push(self.rank(round, speed, mean_p));
+                    rankings.len() - 1
+                }
+            };
+            shortlists.push(shortlist(round, &rankings[r], &mut elsewhere, p, slots));
+        }
         greedy(round, &shortlists, slots)
     }
 
-    fn shortlist<F: Fn(usize, usize) -> Option<bool>>(
+    /// Every job's index on a printer of `speed`, as loaded and after a
+    /// change, and the jobs by the better of the two, best first.
+    fn rank<F: Fn(usize, usize) -> Option<bool>>(
         &self,
         round: &Round<'_, F>,
-        elsewhere: &mut Elsewhere,
-        printer: usize,
+        speed: f64,
         mean_p: f64,
-        keep: usize,
-    ) -> Vec<(Score, usize, bool)> {
-        let wear_h = round.printers[printer].wear_h;
-        let mut scored: Vec<(Score, usize, bool)> = Vec::new();
-        for j in 0..round.jobs.len() {
-            let Some(change) = (round.fit)(j, printer) else {
-                continue;
-            };
-            let Some(index) = self.index(round, elsewhere, printer, j, change, mean_p) else {
-                continue;
-            };
-            scored.push((Score { index, wear_h }, j, change));
-        }
-        let by_score = |a: &(Score, usize, bool), b: &(Score, usize, bool)| {
-            b.0.index.total_cmp(&a.0.index).then(a.1.cmp(&b.1))
+    ) -> Ranking {
+        let jobs = round.jobs;
+        let plain: Vec<Option<Base>> = (0..jobs.len())
+            .map(|j| self.index(&round.clock, &jobs[j], speed, false, mean_p))
+            .collect();
+        let changed: Vec<Option<Base>> = (0..jobs.len())
+            .map(|j| self.index(&round.clock, &jobs[j], speed, true, mean_p))
+            .collect();
+        let mut ranking = Ranking {
+            speed,
+            order: Vec::new(),
+            plain,
+            changed,
         };
-        if scored.len() > keep {
-            scored.select_nth_unstable_by(keep - 1, by_score);
-            scored.truncate(keep);
-        }
-        scored.sort_by(by_score);
-        scored
+        let mut order: Vec<usize> = (0..jobs.len()).collect();
+        order.sort_by(|&a, &b| {
+            ranking
+                .bound(b)
+                .total_cmp(&ranking.bound(a))
+                .then(a.cmp(&b))
+        });
+        ranking.order = order;
+        ranking
     }
 
-    /// The ATCS-like index of job `j` on `printer`; `None` when the job
-    /// should not start there now (a change with nobody on shift, or a
-    /// print that would mostly sit on the bed while its job can wait).
-    fn index<F: Fn(usize, usize) -> Option<bool>>(
+    /// The ATCS-like index of `job` on a printer of `speed`, with or without
+    /// a material change first; `None` when the job should not start there
+    /// now (a change with nobody on shift, or a print that would mostly sit
+    /// on the bed while its job can wait). It does not depend on anything
+    /// else about the printer, which lets a round rank the queue once.
+    fn index(
         &self,
-        round: &Round<'_, F>,
-        elsewhere: &mut Elsewhere,
-        printer: usize,
-        j: usize,
+        clock: &Clock<'_>,
+        job: &Work,
+        speed: f64,
         change: bool,
         mean_p: f64,
-    ) -> Option<f64> {
-        let (clock, job, station) = (&round.clock, &round.jobs[j], &round.printers[printer]);
+    ) -> Option<Base> {
         let now = clock.now;
         if change && clock.next_open(now) > now {
             return None;
@@ -235,7 +250,7 @@ impl TimedRule {
         } else {
             now
         };
-        let printing = seconds_on(job, station);
+        let printing = seconds_at(job, speed);
         let end = start + printing;
         let blocked_s = (clock.cleared(end) - now).max(1);
         let blocked = blocked_s as f64;
@@ -243,21 +258,85 @@ impl TimedRule {
         if productive < self.defer_below && job.due.saturating_sub(end) > blocked_s {
             return None;
         }
-        let late = end > job.due;
         let slack = (job.due.saturating_sub(end)).clamp(0, self.slack_cap) as f64;
         let setup = (start - now) as f64;
         let mut index = job.weight.max(0.01) / blocked
             * productive
             * (-slack / (self.k1 * mean_p)).exp()
             * (-setup / (self.k2 * (clock.material_change as f64).max(60.0))).exp();
-        if change && !late && elsewhere.other_than(round, j, printer) {
-            index *= 0.05;
-        }
         if now.saturating_add(printing) > job.due {
             index *= self.hopeless;
         }
-        Some(index)
+        Some(Base {
+            index,
+            late: end > job.due,
+        })
     }
+}
+
+/// A job's index on printers of one speed, before the one thing that
+/// depends on the printer itself (another printer with the material).
+#[derive(Debug, Clone, Copy)]
+struct Base {
+    index: f64,
+    late: bool,
+}
+
+/// A change that is not late scores this share while another printer with
+/// the material is free or soon will be.
+const CHANGE_ELSEWHERE: f64 = 0.05;
+
+/// The queue ranked for printers of one speed (see [`TimedRule::rank`]).
+struct Ranking {
+    speed: f64,
+    order: Vec<usize>,
+    plain: Vec<Option<Base>>,
+    changed: Vec<Option<Base>>,
+}
+
+impl Ranking {
+    /// The best index job `j` can have on any printer of this speed.
+    fn bound(&self, j: usize) -> f64 {
+        let index = |b: Option<Base>| b.map_or(f64::NEG_INFINITY, |b| b.index);
+        index(self.plain[j]).max(index(self.changed[j]))
+    }
+}
+
+/// `printer`'s best `keep` candidates, best first: the ranking walked until
+/// no job left could beat the worst one kept.
+fn shortlist<F: Fn(usize, usize) -> Option<bool>>(
+    round: &Round<'_, F>,
+    ranking: &Ranking,
+    elsewhere: &mut Elsewhere,
+    printer: usize,
+    keep: usize,
+) -> Vec<(Score, usize, bool)> {
+    let wear_h = round.printers[printer].wear_h;
+    let mut kept: Vec<(Score, usize, bool)> = Vec::with_capacity(keep + 1);
+    for &j in &ranking.order {
+        let bound = ranking.bound(j);
+        if bound == f64::NEG_INFINITY || kept.len() == keep && bound < kept[keep - 1].0.index {
+            break;
+        }
+        let Some(change) = (round.fit)(j, printer) else {
+            continue;
+        };
+        let base = if change {
+            ranking.changed[j]
+        } else {
+            ranking.plain[j]
+        };
+        let Some(Base { mut index, late }) = base else {
+            continue;
+        };
+        if change && !late && elsewhere.other_than(round, j, printer) {
+            index *= CHANGE_ELSEWHERE;
+        }
+        let at = kept.partition_point(|(s, k, _)| s.index > index || s.index == index && *k < j);
+        kept.insert(at, (Score { index, wear_h }, j, change));
+        kept.truncate(keep);
+    }
+    kept
 }
 
 /// Which printers, free now or soon, could take a job without a change:
@@ -339,7 +418,12 @@ fn greedy<F: Fn(usize, usize) -> Option<bool>>(
 
 /// Seconds `job` prints on `station`.
 pub fn seconds_on(job: &Work, station: &Station) -> i64 {
-    (job.duration / station.speed.max(1e-6)).ceil().max(1.0) as i64
+    seconds_at(job, station.speed)
+}
+
+/// Seconds `job` prints at `speed`.
+fn seconds_at(job: &Work, speed: f64) -> i64 {
+    (job.duration / speed.max(1e-6)).ceil().max(1.0) as i64
 }
 
 /// Mean print time of the waiting jobs at speed 1, s (at least a minute).
