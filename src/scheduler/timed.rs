@@ -217,13 +217,9 @@ impl TimedRule {
             plain,
             changed,
         };
+        let bounds: Vec<f64> = (0..jobs.len()).map(|j| ranking.bound(j)).collect();
         let mut order: Vec<usize> = (0..jobs.len()).collect();
-        order.sort_by(|&a, &b| {
-            ranking
-                .bound(b)
-                .total_cmp(&ranking.bound(a))
-                .then(a.cmp(&b))
-        });
+        order.sort_unstable_by(|&a, &b| bounds[b].total_cmp(&bounds[a]).then(a.cmp(&b)));
         ranking.order = order;
         ranking
     }
@@ -303,7 +299,8 @@ impl Ranking {
 }
 
 /// `printer`'s best `keep` candidates, best first: the ranking walked until
-/// no job left could beat the worst one kept.
+/// no job left could beat the worst one kept (a later job at most equal to
+/// it loses the tie on its place in the queue).
 fn shortlist<F: Fn(usize, usize) -> Option<bool>>(
     round: &Round<'_, F>,
     ranking: &Ranking,
@@ -315,7 +312,7 @@ fn shortlist<F: Fn(usize, usize) -> Option<bool>>(
     let mut kept: Vec<(Score, usize, bool)> = Vec::with_capacity(keep + 1);
     for &j in &ranking.order {
         let bound = ranking.bound(j);
-        if bound == f64::NEG_INFINITY || kept.len() == keep && bound < kept[keep - 1].0.index {
+        if bound == f64::NEG_INFINITY || kept.len() == keep && bound <= kept[keep - 1].0.index {
             break;
         }
         let Some(change) = (round.fit)(j, printer) else {
