@@ -219,7 +219,7 @@ mod tests {
     use crate::scheduler::{
         Availability, JobNeeds, PrinterCaps, QueuedEntry, QueuedJob, ToolMaterial,
     };
-    use crate::store::{JobRecord, JobState};
+    use crate::store::JobRecord;
 
     fn printer(name: &str, material: &str, free: bool, heating: bool) -> PlanPrinter {
         let availability = if free {
@@ -260,30 +260,8 @@ mod tests {
             ..JobNeeds::default()
         };
         let job = JobRecord {
-            id: id.to_owned(),
-            file_id: Some("f".into()),
-            order_id: None,
-            order_item_id: None,
-            unit_index: 0,
-            personalisation: None,
-            state: JobState::Queued,
-            priority: 0,
-            due_at: None,
             material: Some(material.to_owned()),
-            colour: None,
-            required_tags: Vec::new(),
-            printer: None,
-            printer_faults: 0,
-            failure_cause: None,
-            failure_reason: None,
-            last_acked_line: 0,
-            created_at: 0,
-            started_at: None,
-            finished_at: None,
-            owner_key_id: None,
-            product_sku: None,
-            product_version: None,
-            render_key: None,
+            ..JobRecord::queued_for_test(id)
         };
         QueuedEntry {
             job,

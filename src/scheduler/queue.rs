@@ -101,35 +101,12 @@ impl QueueBook {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::JobState;
 
     fn entry(id: &str, owner: Option<&str>) -> QueuedEntry {
         QueuedEntry {
             job: JobRecord {
-                id: id.to_owned(),
-                file_id: Some("f".into()),
-                order_id: None,
-                order_item_id: None,
-                unit_index: 0,
-                personalisation: None,
-                state: JobState::Queued,
-                priority: 0,
-                due_at: None,
-                material: None,
-                colour: None,
-                required_tags: Vec::new(),
-                printer: None,
-                printer_faults: 0,
-                failure_cause: None,
-                failure_reason: None,
-                last_acked_line: 0,
-                created_at: 0,
-                started_at: None,
-                finished_at: None,
                 owner_key_id: owner.map(str::to_owned),
-                product_sku: None,
-                product_version: None,
-                render_key: None,
+                ..JobRecord::queued_for_test(id)
             },
             queued: QueuedJob {
                 id: id.to_owned(),

@@ -251,7 +251,13 @@ impl TimedRule {
         let blocked_s = (clock.cleared(end) - now).max(1);
         let blocked = blocked_s as f64;
         let productive = printing as f64 / blocked;
-        if productive < self.defer_below && job.due.saturating_sub(end) > blocked_s {
+        // Only a bed that waits for a shift makes a print wait: with someone
+        // there, a short print is simply short.
+        let waits_for_shift = clock.next_open(end) > end;
+        if waits_for_shift
+            && productive < self.defer_below
+            && job.due.saturating_sub(end) > blocked_s
+        {
             return None;
         }
         let slack = (job.due.saturating_sub(end)).clamp(0, self.slack_cap) as f64;

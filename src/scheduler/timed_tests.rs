@@ -279,3 +279,17 @@ fn a_job_that_can_still_be_on_time_goes_before_a_hopeless_one() {
     let plain = decide_with(&rule, None, 0, &jobs, &printers, &[0], 1, |_, _| true);
     assert_eq!(plain[0].job, 0, "without the give-way the tighter job wins");
 }
+
+#[test]
+fn with_someone_always_there_a_tiny_print_starts_at_once() {
+    // 36 s of printing against a 5-minute bed clear: short, not deferred.
+    let picks = decide(
+        None,
+        20 * H,
+        &[(0.01, PLA, FAR)],
+        &[(PLA, 0.0, None)],
+        &[0],
+        1,
+    );
+    assert_eq!(picks.len(), 1, "{picks:?}");
+}

@@ -331,3 +331,36 @@ pub struct RecoveryReport {
     /// Printers left with a partial print on the bed.
     pub awaiting_clear: Vec<String>,
 }
+
+#[cfg(test)]
+impl JobRecord {
+    /// A queued job of file `f` with nothing else set, for unit tests.
+    pub(crate) fn queued_for_test(id: &str) -> JobRecord {
+        JobRecord {
+            id: id.to_owned(),
+            file_id: Some("f".into()),
+            order_id: None,
+            order_item_id: None,
+            unit_index: 0,
+            personalisation: None,
+            state: super::JobState::Queued,
+            priority: 0,
+            due_at: None,
+            material: None,
+            colour: None,
+            required_tags: Vec::new(),
+            printer: None,
+            printer_faults: 0,
+            failure_cause: None,
+            failure_reason: None,
+            last_acked_line: 0,
+            created_at: 0,
+            started_at: None,
+            finished_at: None,
+            owner_key_id: None,
+            product_sku: None,
+            product_version: None,
+            render_key: None,
+        }
+    }
+}
