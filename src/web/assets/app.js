@@ -12,7 +12,13 @@
     'rendered', 'recovered', 'priority', 'lagged'];
 
   // ---- helpers ---------------------------------------------------------
+  // Sign-out waits for requests in flight and starts no new ones, so that
+  // none comes back refused by the ended session.
+  let leaving = false;
+  let inFlight = 0;
+
   async function api(method, path, body) {
+    if (leaving && path !== '/session/end') throw new Error('signed out');
     const options = { method, credentials: 'same-origin', headers: { 'X-Requested-With': 'printfarm' } };
     if (body instanceof FormData) {
       options.body = body;
@@ -20,7 +26,9 @@
       options.headers['Content-Type'] = 'application/json';
       options.body = JSON.stringify(body);
     }
-    const response = await fetch(path, options);
+    inFlight += 1;
+    let response;
+    try { response = await fetch(path, options); } finally { inFlight -= 1; }
     if (response.status === 401) {
       location.assign('/');
       throw new Error('signed out');
@@ -483,6 +491,10 @@
   const signout = document.getElementById('signout');
   if (signout) {
     signout.addEventListener('click', async () => {
+      leaving = true;
+      for (let waited = 0; inFlight > 0 && waited < 2000; waited += 20) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       try { await api('POST', '/session/end'); } catch (_) { /* signed out either way */ }
       location.assign('/');
     });
