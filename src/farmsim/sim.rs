@@ -104,7 +104,9 @@ pub fn simulate(model: &Model, policy: &mut dyn Policy) -> Outcome {
             break;
         }
         let release_at = releases.get(next_release).map(|&j| model.jobs[j].release);
-        let shift_at = (!sim.tasks.is_empty())
+        // Tasks wait for a shift, and so may prints the policy held back
+        // until someone is there to clear their bed.
+        let shift_at = (!sim.tasks.is_empty() || !sim.waiting.is_empty())
             .then(|| model.calendar.next_change(sim.now))
             .flatten();
         let event_at = sim.events.peek().map(|Reverse((t, _))| *t);

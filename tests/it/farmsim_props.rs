@@ -73,3 +73,26 @@ proptest! {
         }
     }
 }
+
+/// Instances that once broke a rule, checked on every run.
+#[test]
+fn instances_that_once_failed_keep_the_rules() {
+    let cases = [(735_949, 10, 54, 0.926_551_643_731_161_2)];
+    for (seed, printers, jobs, load) in cases {
+        let model = generate(Recipe {
+            printers,
+            jobs,
+            load,
+            seed,
+        })
+        .model()
+        .expect("valid instance");
+        for kind in [
+            PolicyKind::Edd,
+            PolicyKind::Atcs { k1: 2.0, k2: 0.5 },
+            PolicyKind::Printfarm,
+        ] {
+            check(&model, kind).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        }
+    }
+}
