@@ -96,10 +96,17 @@ async fn browser(driver: &Driver) -> Client {
 
 /// Polls `script` (which returns a boolean) until it is true.
 async fn wait_for(client: &Client, what: &str, script: &str, farm: &TestFarm) {
-    let deadline = Instant::now() + LONG;
+    wait_within(client, what, script, farm, LONG).await
+}
+
+/// [`wait_for`] with its own limit.
+async fn wait_within(client: &Client, what: &str, script: &str, farm: &TestFarm, limit: Duration) {
+    let started = Instant::now();
+    let deadline = started + limit;
     loop {
         let value = client.execute(script, vec![]).await.unwrap_or(Value::Null);
         if value == Value::Bool(true) {
+            eprintln!("{what}: {:.1} s", started.elapsed().as_secs_f64());
             return;
         }
         if Instant::now() > deadline {
@@ -309,12 +316,16 @@ async fn technician_works_tasks(client: &Client, farm: &TestFarm, order: &str) {
     // A material change through the card's form; a blank one is refused
     // with the API's message naming the field.
     click(client, Locator::XPath("//nav//a[normalize-space()='Farm']")).await;
+    // By now the browser has opened more pages than it may hold connections
+    // to one host (six): each page must let its event stream go, or this one
+    // waits for a slot (it once took a minute).
     let tile = format!(".tile[data-printer=\"{full}\"]");
-    wait_for(
+    wait_within(
         client,
         "the farm page",
         &format!("return document.querySelector('#tiles[data-loaded] {tile}') !== null;"),
         farm,
+        Duration::from_secs(20),
     )
     .await;
     click(

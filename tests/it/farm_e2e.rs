@@ -141,7 +141,7 @@ async fn a_printer_caused_failure_requeues_the_job_on_another_printer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_farm_restarts_without_losing_or_doubling_a_job() {
     let slow = |name| TestPrinter {
-        baud: 250_000,
+        baud: 500_000,
         ..TestPrinter::pla(name)
     };
     let mut farm = TestFarm::start(&[slow("p1"), slow("p2")]).await;
@@ -238,7 +238,7 @@ async fn sigterm_leaves_printers_safe_and_keeps_the_job() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pause_and_resume_on_the_printer_follow_in_the_job() {
-    let farm = printing_on_one_printer(115_200).await;
+    let farm = printing_on_one_printer(460_800).await;
     let (status, body) = farm.post("/api/printers/p1/pause", json!({})).await;
     assert!(status.is_success(), "{status} {body}");
     farm.wait_jobs("paused", LONG, |jobs| state(&jobs[0]) == "paused")

@@ -21,7 +21,7 @@ async fn clear_full_beds(farm: &TestFarm) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_kill_9_restarts_during_printing_leave_the_order_completing() {
     let slow = |name| TestPrinter {
-        baud: 250_000,
+        baud: 500_000,
         ..TestPrinter::pla(name)
     };
     let mut farm = TestFarm::start(&[slow("p1"), slow("p2")]).await;

@@ -99,18 +99,26 @@
   function follow(refresh, onPrinters) {
     if (!farmRole) { refresh(); setInterval(refresh, 5000); return; }
     let delay = 1000;
+    let source = null;
+    // A page left for another (or kept in the back-forward cache) lets its
+    // stream go: the browser allows six connections to a host, and streams
+    // left open would starve the next page's requests.
+    window.addEventListener('pagehide', () => { if (source) source.close(); source = null; });
+    window.addEventListener('pageshow', (event) => { if (event.persisted && !source) open(); });
     function open() {
-      const source = new EventSource('/api/events');
-      source.onopen = () => { delay = 1000; document.body.dataset.stream = 'open'; refresh(); };
-      source.onerror = () => {
+      const stream = new EventSource('/api/events');
+      source = stream;
+      stream.onopen = () => { delay = 1000; document.body.dataset.stream = 'open'; refresh(); };
+      stream.onerror = () => {
         document.body.dataset.stream = 'reconnecting';
-        source.close();
-        setTimeout(open, delay);
+        stream.close();
+        if (source === stream) source = null;
+        setTimeout(() => { if (!source) open(); }, delay);
         delay = Math.min(delay * 2, 15000);
       };
-      source.onmessage = refresh;
-      for (const kind of KINDS) source.addEventListener(kind, refresh);
-      source.addEventListener('printers', onPrinters || refresh);
+      stream.onmessage = refresh;
+      for (const kind of KINDS) stream.addEventListener(kind, refresh);
+      stream.addEventListener('printers', onPrinters || refresh);
     }
     refresh();
     open();
