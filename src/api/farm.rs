@@ -79,6 +79,9 @@ pub struct PrinterView {
     /// What each tool has loaded (index = tool number): state a
     /// technician changes with `POST /api/printers/{name}/material`.
     pub loaded: Vec<crate::store::ToolLoad>,
+    /// The node that drives it, in a farm of several hosts.
+    #[serde(default)]
+    pub node: Option<String>,
 }
 
 /// A material change the scheduler asks a technician for: load `load` on

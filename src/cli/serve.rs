@@ -22,6 +22,11 @@ pub struct Args {
     /// Address to listen on; defaults to the config's (127.0.0.1:8080).
     #[arg(long)]
     pub listen: Option<SocketAddr>,
+    /// This host's name in a farm of several hosts sharing one PostgreSQL
+    /// database (overrides `[farm] node`); it drives the printers whose
+    /// `node` is this name, or unset.
+    #[arg(long)]
+    pub node: Option<String>,
     /// Log lines as text (coloured only on a terminal) or JSON.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -43,6 +48,18 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     }
     if let Some(listen) = args.listen {
         config.farm.listen = listen;
+    }
+    if let Some(node) = args.node {
+        let node =
+            crate::config::node_name(&node).map_err(|why| anyhow::anyhow!("--node: {why}"))?;
+        config.farm.node = Some(node);
+    }
+    if config.farm.node.is_some() && !config.farm.database_url.starts_with("postgres") {
+        anyhow::bail!(
+            "several nodes need PostgreSQL: the database is {}; give every node the same \
+             postgres://… database_url, or run one printfarm without a node name",
+            config.farm.database_url
+        );
     }
     let data_dir = config.farm.data_dir.clone();
     std::fs::create_dir_all(&data_dir)

@@ -10,6 +10,7 @@ mod gcode_profile;
 mod profile;
 mod raw;
 mod validate;
+pub(crate) use validate::node_name;
 
 pub use profile::{
     Connection, FarmSettings, FarmTime, FlowMode, LoadedMaterial, MotionLimits, PrinterProfile,
@@ -119,6 +120,24 @@ impl Config {
     /// The printer with this name, if configured.
     pub fn printer(&self, name: &str) -> Option<&PrinterProfile> {
         self.printers.iter().find(|p| p.name == name)
+    }
+
+    /// True when this host drives `printer`: always on a single host; on a
+    /// node, the printers named for it and those named for no node.
+    pub fn drives(&self, printer: &PrinterProfile) -> bool {
+        match (&self.farm.node, &printer.node) {
+            (Some(me), Some(node)) => me == node,
+            _ => true,
+        }
+    }
+
+    /// The printers this host drives, in file order.
+    pub fn local_printers(&self) -> Vec<PrinterProfile> {
+        self.printers
+            .iter()
+            .filter(|p| self.drives(p))
+            .cloned()
+            .collect()
     }
 }
 

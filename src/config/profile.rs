@@ -35,6 +35,12 @@ pub struct FarmSettings {
     pub callback_retry_max_s: u32,
     /// Shifts, set-up times and the heat-up cap the scheduler plans with.
     pub time: FarmTime,
+    /// This host's name in a farm of several hosts on one PostgreSQL
+    /// (`node`, or `serve --node`); none: a single-host farm.
+    pub node: Option<String>,
+    /// Seconds a node may stay silent before the others declare it lost
+    /// and re-queue its jobs (`lease_s`, default 15).
+    pub lease_s: u32,
 }
 
 /// The farm's time model: when people are there to clear beds and change
@@ -215,4 +221,7 @@ pub struct PrinterProfile {
     pub forbidden_commands: Vec<String>,
     /// Maintenance thresholds (`service = { … }`); none set: never due.
     pub service: crate::domain::maintenance::Thresholds,
+    /// The node that drives it in a farm of several hosts (`node`); none:
+    /// the node whose configuration lists it.
+    pub node: Option<String>,
 }

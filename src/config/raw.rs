@@ -35,6 +35,8 @@ pub(super) struct RawFarm {
     pub bed_clear_min: Option<f64>,
     pub material_change_min: Option<f64>,
     pub max_concurrent_heatups: Option<i64>,
+    pub node: Option<String>,
+    pub lease_s: Option<i64>,
 }
 
 /// One entry of `[farm] shifts = [...]`.
@@ -78,6 +80,7 @@ pub(super) struct RawPrinter {
     pub scripts: RawScripts,
     pub forbidden_commands: Option<Vec<String>>,
     pub service: Option<RawService>,
+    pub node: Option<String>,
 }
 
 /// The `service = { … }` table: maintenance thresholds.

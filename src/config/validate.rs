@@ -85,6 +85,19 @@ pub(super) fn farm(raw: RawFarm, file: &str) -> Result<FarmSettings, ConfigError
     let products_dir = raw.products_dir.map(PathBuf::from);
     let callback_retry_max_s = positive_int(raw.callback_retry_max_s.unwrap_or(300))
         .ok_or_else(|| farm_err(file, "callback_retry_max_s", "must be a positive integer"))?;
+    let node = raw
+        .node
+        .map(|name| node_name(&name).map_err(|why| farm_err(file, "node", why)))
+        .transpose()?;
+    let lease_s = positive_int(raw.lease_s.unwrap_or(15))
+        .filter(|s: &u32| *s >= 3)
+        .ok_or_else(|| {
+            farm_err(
+                file,
+                "lease_s",
+                "must be a whole number of seconds, at least 3",
+            )
+        })?;
     Ok(FarmSettings {
         database_url,
         listen,
@@ -98,6 +111,8 @@ pub(super) fn farm(raw: RawFarm, file: &str) -> Result<FarmSettings, ConfigError
         render_workers,
         callback_retry_max_s,
         time: farm_time(&raw_time, file)?,
+        node,
+        lease_s,
     })
 }
 
@@ -255,7 +270,27 @@ pub(super) fn printer(raw: RawPrinter, site: &Site<'_>) -> Result<PrinterProfile
         scripts: scripts(raw.scripts),
         forbidden_commands: forbidden(raw.forbidden_commands, site)?,
         service: service(raw.service.unwrap_or_default(), site)?,
+        node: raw
+            .node
+            .map(|name| node_name(&name).map_err(|why| site.err("node", why)))
+            .transpose()?,
     })
+}
+
+/// A node's name: 1–64 letters, digits, `-`, `_` or `.`.
+pub(crate) fn node_name(name: &str) -> Result<String, String> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if valid {
+        Ok(name.to_owned())
+    } else {
+        Err(format!(
+            "{name:?} is not a node name (1-64 letters, digits, '-', '_' or '.')"
+        ))
+    }
 }
 
 fn connection(

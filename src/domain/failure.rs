@@ -63,6 +63,9 @@ causes! {
     /// The printer could not take the job it was given (it went offline
     /// between the scheduler's choice and the start); nothing was printed.
     PrinterUnavailable = "printer.unavailable" => Printer,
+    /// The node driving the printer stopped renewing its lease (crashed,
+    /// hung or cut off): another node takes the job.
+    PrinterNodeLost = "printer.node_lost" => Printer,
     /// The job's file is gone from the data directory.
     JobFileMissing = "job.file_missing" => Job,
     /// The job's file cannot be read as G-code.

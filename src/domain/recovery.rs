@@ -28,9 +28,40 @@ pub fn after_restart(state: JobState) -> Option<Interrupted> {
     }
 }
 
+/// The rule for a job found in `state` on a printer whose node was lost:
+/// blamed on the printer (the failure policy re-queues it for another one
+/// and counts it against the job's printer-fault budget). `None` for jobs
+/// that were not on a printer.
+pub fn after_node_lost(state: JobState) -> Option<Interrupted> {
+    after_restart(state).map(|interrupted| Interrupted {
+        cause: FailureCause::PrinterNodeLost,
+        ..interrupted
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lost_node_s_jobs_are_the_printer_s_failures_with_the_same_beds() {
+        for state in [
+            JobState::Queued,
+            JobState::Assigned,
+            JobState::Printing,
+            JobState::Paused,
+            JobState::Completed,
+        ] {
+            let lost = after_node_lost(state);
+            assert_eq!(
+                lost.map(|i| i.bed_full),
+                after_restart(state).map(|i| i.bed_full)
+            );
+            if let Some(interrupted) = lost {
+                assert!(interrupted.cause.spends_printer_budget(), "{state}");
+            }
+        }
+    }
 
     #[test]
     fn started_jobs_leave_a_full_bed_and_none_spends_the_budget() {

@@ -16,6 +16,8 @@ pub struct FleetControl {
     queue: super::queue_feed::QueueHandle,
     changes: tokio::sync::watch::Receiver<Vec<crate::api::MaterialChange>>,
     forecast: tokio::sync::watch::Receiver<Arc<crate::api::Forecast>>,
+    remote: tokio::sync::watch::Receiver<Vec<PrinterView>>,
+    node: Option<String>,
 }
 
 impl FleetControl {
@@ -27,22 +29,41 @@ impl FleetControl {
             queue: farm.queue.clone(),
             changes: farm.published.changes.clone(),
             forecast: farm.published.forecast.clone(),
+            remote: farm.remote.clone(),
+            node: farm.node.clone(),
         }
     }
 
     fn supervisor(&self, printer: &str) -> Result<super::SupervisorHandle, ControlError> {
-        self.fleet
-            .printer(printer)
-            .cloned()
-            .ok_or_else(|| ControlError::UnknownPrinter {
+        if let Some(supervisor) = self.fleet.printer(printer) {
+            return Ok(supervisor.clone());
+        }
+        match self.remote.borrow().iter().find(|p| p.name == printer) {
+            Some(remote) => Err(ControlError::Unavailable {
+                reason: format!(
+                    "printer {printer} is driven by node {}: send the action to that node",
+                    remote.node.as_deref().unwrap_or("?")
+                ),
+            }),
+            None => Err(ControlError::UnknownPrinter {
                 printer: printer.to_owned(),
-            })
+            }),
+        }
     }
 }
 
 impl FarmControl for FleetControl {
     fn printers(&self) -> Vec<PrinterView> {
-        self.fleet.printers().iter().map(|p| p.view()).collect()
+        let local = self.fleet.printers().iter().map(|p| PrinterView {
+            node: self.node.clone(),
+            ..p.view()
+        });
+        let mut views: Vec<PrinterView> =
+            local.chain(self.remote.borrow().iter().cloned()).collect();
+        if !self.remote.borrow().is_empty() {
+            views.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        views
     }
 
     fn act(

@@ -15,6 +15,7 @@
 mod control;
 mod fleet;
 mod forecaster;
+mod node;
 pub mod plan;
 pub mod queue_feed;
 pub mod schedule;
@@ -54,19 +55,27 @@ pub struct Farm {
     /// What the scheduler publishes: material changes it asks
     /// technicians for, its forecast of the queue.
     pub published: schedule::Published,
+    /// The other nodes' printers (none on a single host).
+    pub remote: tokio::sync::watch::Receiver<Vec<crate::api::PrinterView>>,
+    /// This host's node name, in a farm of several hosts.
+    pub node: Option<String>,
     scheduler: JoinHandle<()>,
     feed: JoinHandle<()>,
+    keeper: Option<JoinHandle<()>>,
 }
 
 impl Farm {
     /// Recovers the store after a previous run, brings up every printer and
     /// starts scheduling.
     pub async fn start(config: &Config, store: Store) -> anyhow::Result<Farm> {
-        let names: Vec<String> = config.printers.iter().map(|p| p.name.clone()).collect();
-        store
-            .register_printers(&names)
-            .await
-            .context("registering printers")?;
+        let local = config.local_printers();
+        let names: Vec<String> = local.iter().map(|p| p.name.clone()).collect();
+        if config.farm.node.is_some() {
+            store.claim_printers(&names).await
+        } else {
+            store.register_printers(&names).await
+        }
+        .context("registering printers")?;
         let discarded = store
             .discard_unaccepted_orders()
             .await
@@ -89,25 +98,26 @@ impl Farm {
         let wake = Arc::new(Notify::new());
         let metrics = Arc::new(FarmMetrics::new());
         let runtime_dir = config.farm.data_dir.join("run");
-        let fleet = Fleet::start(
-            &config.printers,
-            &runtime_dir,
-            &store,
-            &wake,
-            &beds,
-            &metrics,
-        );
+        let fleet = Fleet::start(&local, &runtime_dir, &store, &wake, &beds, &metrics);
         let fleet = Arc::new(fleet.await?);
         let (queue, feed) = queue_feed::start(store.clone())
             .await
             .context("reading the queue")?;
-        let (rounds, published) = schedule::Scheduler::new(
-            queue.clone(),
-            config.printers.clone(),
-            Arc::clone(&fleet),
-            &config.farm.time,
-        );
+        let (rounds, published) =
+            schedule::Scheduler::new(queue.clone(), local, Arc::clone(&fleet), &config.farm.time);
         let scheduler = tokio::spawn(schedule::run(rounds, Arc::clone(&wake), SCHEDULE_INTERVAL));
+        let (remote_views, remote) = tokio::sync::watch::channel(Vec::new());
+        let keeper = config.farm.node.is_some().then(|| {
+            node::NodeKeeper {
+                store: store.clone(),
+                fleet: Arc::clone(&fleet),
+                wake: Arc::clone(&wake),
+                lease: Duration::from_secs(u64::from(config.farm.lease_s)),
+                listen: config.farm.listen.to_string(),
+                remote: remote_views,
+            }
+            .spawn()
+        });
         Ok(Farm {
             store,
             fleet,
@@ -115,8 +125,11 @@ impl Farm {
             metrics,
             queue,
             published,
+            remote,
+            node: config.farm.node.clone(),
             scheduler,
             feed,
+            keeper,
         })
     }
 
@@ -124,7 +137,15 @@ impl Farm {
     pub async fn shutdown(self) {
         self.scheduler.abort();
         self.feed.abort();
+        if let Some(keeper) = &self.keeper {
+            keeper.abort();
+        }
         self.fleet.shutdown().await;
+        if self.node.is_some() {
+            if let Err(e) = self.store.leave_node().await {
+                tracing::warn!("leaving the farm: {e}");
+            }
+        }
         self.store.close().await;
     }
 }

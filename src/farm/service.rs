@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::render::tools::Tools;
 use crate::render::{directory, worker};
 use crate::store::{ProductKind, Store};
+use anyhow::Context;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -28,6 +29,14 @@ pub struct Service {
 impl Service {
     /// Starts the farm on `store` and prepares the API state.
     pub async fn start(config: &Config, store: Store) -> anyhow::Result<Service> {
+        if let Some(node) = &config.farm.node {
+            let lease = Duration::from_secs(u64::from(config.farm.lease_s));
+            let joined = store
+                .join_node(node, &config.farm.listen.to_string(), lease)
+                .await
+                .with_context(|| format!("joining the farm as node {node}"))?;
+            tracing::info!(epoch = joined.epoch, "joined the farm as node {node}");
+        }
         let uploads = config.farm.data_dir.join("uploads");
         match api::upload::remove_orphans(&uploads) {
             Ok(0) => {}

@@ -7,7 +7,6 @@ use super::events;
 use super::rows;
 use super::states::JobState;
 use super::transitions::current;
-use super::write::Persistence;
 use super::{is_unique_violation, new_id, now_ms, tx, Store, StoreError};
 use crate::domain::{
     after_failure, AfterFailure, AttemptEnd, FailureCause, FailurePolicy, PastFailure, Phase,
@@ -128,12 +127,13 @@ impl Store {
         job: &str,
         printer: &str,
     ) -> Result<Option<AttemptStart>, StoreError> {
-        let (job, printer) = (job.to_owned(), printer.to_owned());
+        let (job, printer, lease) = (job.to_owned(), printer.to_owned(), self.lease());
         let result = self
-            .write(
-                Persistence::Durable,
+            .owner_write(
                 "begin attempt",
-                tx!([job, printer] | conn | begin_in(conn, &job, &printer).await),
+                tx!([job, printer, lease] | conn | {
+                    begin_in(conn, &job, &printer, lease.as_ref()).await
+                }),
             )
             .await;
         match result {
@@ -149,8 +149,7 @@ impl Store {
     /// their events, in one transaction that is retried until it succeeds.
     pub async fn end_attempt(&self, ending: &AttemptEnding) -> Result<JobOutcome, StoreError> {
         let (ending, policy) = (ending.clone(), self.policy);
-        self.write(
-            Persistence::Durable,
+        self.owner_write(
             "end attempt",
             tx!([ending] | conn | end_in(conn, &ending, policy, now_ms()).await),
         )
@@ -167,8 +166,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let (job, printer) = (job.to_owned(), printer.to_owned());
         let line = i64::try_from(line).unwrap_or(i64::MAX);
-        self.write(
-            Persistence::Durable,
+        self.owner_write(
             "save progress",
             tx!([job, printer] | conn | {
                 sqlx::query::<Any>(
@@ -203,8 +201,7 @@ impl Store {
         } else {
             (JobState::Paused, JobState::Printing, "resumed")
         };
-        self.write(
-            Persistence::Durable,
+        self.owner_write(
             "save pause",
             tx!([job] | conn | {
                 let cur = current(conn, &job).await?;
@@ -240,6 +237,7 @@ async fn begin_in(
     conn: &mut AnyConnection,
     job: &str,
     printer: &str,
+    lease: Option<&super::Lease>,
 ) -> Result<Option<AttemptStart>, StoreError> {
     let row = sqlx::query::<Any>(
         "SELECT j.state, j.created_at, f.path, f.line_count, f.first_extrusion_line, \
@@ -274,14 +272,16 @@ async fn begin_in(
     }
     let id = new_id();
     sqlx::query::<Any>(
-        "INSERT INTO attempts (id, job_id, printer, started_at, line_count) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO attempts (id, job_id, printer, started_at, line_count, node, epoch) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&id)
     .bind(job)
     .bind(printer)
     .bind(now)
     .bind(row.try_get::<Option<i64>, _>("line_count")?)
+    .bind(lease.map(|l| l.node.clone()))
+    .bind(lease.map(|l| l.epoch))
     .execute(&mut *conn)
     .await
     .map_err(|e| match is_unique_violation(&e) {

@@ -3,7 +3,6 @@
 //! configuration only gives the first load.
 
 use super::events;
-use super::write::Persistence;
 use super::{tx, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, Row};
@@ -54,8 +53,7 @@ impl Store {
         loads: &[ToolLoad],
     ) -> Result<(), StoreError> {
         let (name, loads) = (printer.to_owned(), loads.to_vec());
-        self.write(
-            Persistence::Durable,
+        self.owner_write(
             "save printer loads",
             tx!([name, loads] | conn | {
                 let text = serde_json::to_string(&loads).unwrap_or_else(|_| "[]".to_owned());

@@ -4,7 +4,6 @@
 //! the readings that were reset).
 
 use super::events;
-use super::write::Persistence;
 use super::{now_ms, tx, Store, StoreError};
 use crate::domain::maintenance::{wear_of_attempt, EndedAttempt, Odometer};
 use serde_json::json;
@@ -103,8 +102,7 @@ impl Store {
         by: Option<&str>,
     ) -> Result<OdometerRecord, StoreError> {
         let (printer, by) = (printer.to_owned(), by.map(str::to_owned));
-        self.write(
-            Persistence::Durable,
+        self.owner_write(
             "confirm service",
             tx!([printer, by] | conn | service_in(conn, &printer, by.as_deref()).await),
         )

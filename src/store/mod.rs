@@ -30,6 +30,7 @@ mod jobs;
 mod keys;
 mod loads;
 mod maintenance;
+mod nodes;
 mod orders;
 mod printers;
 mod products;
@@ -48,6 +49,7 @@ pub use history::{AttemptInterval, FarmHistory, FarmOee};
 pub use intake::{CallbackRecord, IntakeRecord, StatusReport};
 pub use loads::ToolLoad;
 pub use maintenance::OdometerRecord;
+pub use nodes::{Lease, LostNode, RemoteView};
 pub use products::{NewProduct, ProductKind, ProductRecord};
 pub use renders::{RenderOutcome, RenderRecord};
 pub use shops::{DeliveryRecord, ShopRecord};
@@ -122,6 +124,15 @@ pub enum StoreError {
         /// The existing one's id.
         id: String,
     },
+    /// This node lost its lease (declared lost, or another process joined
+    /// under its name): it may not write as the owner of its printers.
+    #[error("node {node} (epoch {epoch}) lost its lease; its writes are refused")]
+    Fenced {
+        /// The node.
+        node: String,
+        /// The epoch it held.
+        epoch: i64,
+    },
     /// A value given by the caller cannot be stored.
     #[error("invalid {field}: {detail}")]
     Invalid {
@@ -152,6 +163,9 @@ pub struct Store {
     changes: Arc<Changes>,
     /// SQLite's single writer, which commits queued writes together.
     group_commit: Option<group_commit::Queue>,
+    /// The lease of this process when it is a node of a farm of several
+    /// hosts (see [`nodes`]).
+    lease: nodes::LeaseCell,
 }
 
 /// Committed writes of this process: a counter and a signal, so readers of
@@ -214,6 +228,16 @@ impl Store {
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(30))
+                    // A process stopped inside a transaction (SIGSTOP, a
+                    // hung host) must not hold its locks against the
+                    // nodes that reap it.
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute("SET idle_in_transaction_session_timeout = '5s'")
+                                .await?;
+                            Ok(())
+                        })
+                    })
                     .connect(&url)
                     .await?;
                 POSTGRES_MIGRATOR.run(&pool).await?;
@@ -231,6 +255,7 @@ impl Store {
             },
             changes: Arc::default(),
             group_commit: None,
+            lease: Arc::default(),
         }
         .with_group_commit())
     }

@@ -43,11 +43,14 @@ impl Store {
             created_at: now_ms(),
         };
         let new = new.clone();
+        let node = self.lease().map(|lease| lease.node);
         let stored = self
             .write(
                 Persistence::Request,
                 "create order",
-                tx!([order, new] | conn | insert_order(conn, &order, &new).await),
+                tx!([order, new, node] | conn | {
+                    insert_order(conn, &order, &new, node.as_deref()).await
+                }),
             )
             .await;
         let items = match stored {
@@ -127,27 +130,14 @@ impl Store {
     }
 
     /// Removes orders a crash cut off before they were accepted (their
-    /// units are still `pending`; nobody was told they exist). Returns
-    /// their ids.
+    /// units are still `pending`; nobody was told they exist): on a node,
+    /// only the orders it was taking. Returns their ids.
     pub async fn discard_unaccepted_orders(&self) -> Result<Vec<String>, StoreError> {
+        let node = self.lease().map(|lease| lease.node);
         self.write(
             Persistence::Request,
             "discard unaccepted orders",
-            tx!([] | conn | {
-                let rows = sqlx::query::<Any>(
-                    "SELECT DISTINCT order_id FROM jobs WHERE state = 'pending' \
-                     AND order_id IS NOT NULL ORDER BY order_id",
-                )
-                .fetch_all(&mut *conn)
-                .await?;
-                let mut ids = Vec::new();
-                for row in &rows {
-                    let id: String = row.try_get("order_id")?;
-                    delete_unaccepted(conn, &id).await?;
-                    ids.push(id);
-                }
-                Ok(ids)
-            }),
+            tx!([node] | conn | discard_unaccepted_in(conn, node.as_deref()).await),
         )
         .await
     }
@@ -171,10 +161,11 @@ async fn insert_order(
     conn: &mut AnyConnection,
     order: &OrderRecord,
     new: &NewOrder,
+    node: Option<&str>,
 ) -> Result<Vec<String>, StoreError> {
     sqlx::query::<Any>(
-        "INSERT INTO orders (id, external_id, customer_ref, due_at, owner_key_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO orders (id, external_id, customer_ref, due_at, owner_key_id, created_at, \
+         node) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&order.id)
     .bind(&order.external_id)
@@ -182,6 +173,7 @@ async fn insert_order(
     .bind(order.due_at)
     .bind(&order.owner_key_id)
     .bind(order.created_at)
+    .bind(node)
     .execute(&mut *conn)
     .await
     .map_err(|e| match is_unique_violation(&e) {
@@ -295,6 +287,32 @@ async fn accept_order(
 }
 
 /// Deletes an order whose units are still `pending`, with its items.
+/// Removes the unaccepted orders that `node` was taking (all of them on a
+/// single host).
+pub(super) async fn discard_unaccepted_in(
+    conn: &mut AnyConnection,
+    node: Option<&str>,
+) -> Result<Vec<String>, StoreError> {
+    let scope = match node {
+        Some(_) => "o.node = $1",
+        None => "$1 = $1",
+    };
+    let rows = sqlx::query::<Any>(&format!(
+        "SELECT DISTINCT j.order_id FROM jobs j JOIN orders o ON o.id = j.order_id \
+         WHERE j.state = 'pending' AND {scope} ORDER BY j.order_id"
+    ))
+    .bind(node.unwrap_or_default())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut ids = Vec::new();
+    for row in &rows {
+        let id: String = row.try_get("order_id")?;
+        delete_unaccepted(conn, &id).await?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
 async fn delete_unaccepted(conn: &mut AnyConnection, order: &str) -> Result<(), StoreError> {
     let accepted = sqlx::query::<Any>(
         "SELECT COUNT(*) AS n FROM jobs WHERE order_id = $1 AND state <> 'pending'",

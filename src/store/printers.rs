@@ -6,8 +6,9 @@ use super::rows;
 use super::types::{PrinterRecord, RecoveryReport};
 use super::write::Persistence;
 use super::{now_ms, tx, Store, StoreError};
-use crate::domain::recovery::after_restart;
+use crate::domain::recovery::{after_restart, Interrupted};
 use crate::domain::{AttemptEnd, Phase};
+use crate::store::JobState;
 use serde_json::json;
 use sqlx::{Any, AnyConnection, Row};
 
@@ -110,8 +111,7 @@ impl Store {
         bed_full_since: Option<i64>,
     ) -> Result<(), StoreError> {
         let name = name.to_owned();
-        self.write(
-            Persistence::Durable,
+        self.owner_write(
             "save printer state",
             tx!([name] | conn | set_state_in(conn, &name, phase, bed_full_since).await),
         )
@@ -125,31 +125,78 @@ impl Store {
     /// `awaiting_clear`) until its driver reports in.
     pub async fn recover_after_restart(&self) -> Result<RecoveryReport, StoreError> {
         let policy = self.policy;
+        let node = self.lease().map(|lease| lease.node);
         self.write(
             Persistence::Request,
             "recover after restart",
-            tx!([] | conn | recover_in(conn, policy).await),
+            tx!([node] | conn | {
+                let scope = Scope::of(node.as_deref());
+                let reason = "interrupted: printfarm restarted";
+                let mut report = interrupt_in(conn, scope, after_restart, reason, policy).await?;
+                report.awaiting_clear = offline_in(conn, scope).await?;
+                events::append(conn, "recovered", None, None, json!(report)).await?;
+                Ok(report)
+            }),
         )
         .await
     }
 }
 
-async fn recover_in(
+/// The printers a recovery covers: all of them (one host), or one node's.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Scope<'a> {
+    /// Every printer.
+    All,
+    /// The printers of this node.
+    Node(&'a str),
+}
+
+impl<'a> Scope<'a> {
+    pub(super) fn of(node: Option<&'a str>) -> Scope<'a> {
+        node.map_or(Scope::All, Scope::Node)
+    }
+
+    /// A condition on `printers` aliased `p`, with the node as `$1`.
+    fn condition(self) -> &'static str {
+        match self {
+            Scope::All => "$1 = $1",
+            Scope::Node(_) => "p.node = $1",
+        }
+    }
+
+    fn bind(self) -> String {
+        match self {
+            Scope::All => String::new(),
+            Scope::Node(node) => node.to_owned(),
+        }
+    }
+}
+
+/// Ends every attempt running on the printers in `scope` as `rule` says
+/// (the job back in the queue, or failed when its budget is spent); a
+/// printer that had started printing keeps what is on its bed.
+pub(super) async fn interrupt_in(
     conn: &mut AnyConnection,
+    scope: Scope<'_>,
+    rule: fn(JobState) -> Option<Interrupted>,
+    reason: &str,
     policy: crate::domain::FailurePolicy,
 ) -> Result<RecoveryReport, StoreError> {
     let now = now_ms();
-    let active = sqlx::query::<Any>(
+    let sql = format!(
         "SELECT j.id, j.state, j.printer, j.last_acked_line, p.bed_full_since FROM jobs j \
          JOIN printers p ON p.name = j.printer \
-         WHERE j.state IN ('assigned', 'printing', 'paused') ORDER BY j.id",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+         WHERE j.state IN ('assigned', 'printing', 'paused') AND {} ORDER BY j.id",
+        scope.condition()
+    );
+    let active = sqlx::query::<Any>(&sql)
+        .bind(scope.bind())
+        .fetch_all(&mut *conn)
+        .await?;
     let mut report = RecoveryReport::default();
     for row in &active {
         let job: String = row.try_get("id")?;
-        let Some(interrupted) = after_restart(rows::job_state(row, "state")?) else {
+        let Some(interrupted) = rule(rows::job_state(row, "state")?) else {
             continue;
         };
         let bed: Option<i64> = row.try_get("bed_full_since")?;
@@ -164,7 +211,7 @@ async fn recover_in(
             attempt: String::new(),
             end: AttemptEnd::Failed {
                 cause: interrupted.cause,
-                reason: "interrupted: printfarm restarted".to_owned(),
+                reason: reason.to_owned(),
             },
             last_line: u64::try_from(row.try_get::<i64, _>("last_acked_line")?).unwrap_or(0),
             bed_full_since: bed,
@@ -179,9 +226,24 @@ async fn recover_in(
             _ => report.failed.push(job),
         }
     }
-    let printers = sqlx::query::<Any>("SELECT name, bed_full_since FROM printers ORDER BY name")
+    Ok(report)
+}
+
+/// Marks the printers in `scope` `offline` (or `awaiting_clear` when their
+/// bed is full) until their drivers report in; the names of the full ones.
+pub(super) async fn offline_in(
+    conn: &mut AnyConnection,
+    scope: Scope<'_>,
+) -> Result<Vec<String>, StoreError> {
+    let sql = format!(
+        "SELECT p.name, p.bed_full_since FROM printers p WHERE {} ORDER BY p.name",
+        scope.condition()
+    );
+    let printers = sqlx::query::<Any>(&sql)
+        .bind(scope.bind())
         .fetch_all(&mut *conn)
         .await?;
+    let mut full = Vec::new();
     for row in &printers {
         let name: String = row.try_get("name")?;
         let bed: Option<i64> = row.try_get("bed_full_since")?;
@@ -192,9 +254,8 @@ async fn recover_in(
         };
         set_state_in(conn, &name, phase, bed).await?;
         if bed.is_some() {
-            report.awaiting_clear.push(name);
+            full.push(name);
         }
     }
-    events::append(conn, "recovered", None, None, json!(report)).await?;
-    Ok(report)
+    Ok(full)
 }

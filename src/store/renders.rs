@@ -131,13 +131,36 @@ async fn settle_units(
     Ok(())
 }
 
+/// Puts the renders `node` was running (all running ones on a single host)
+/// back in the queue.
+pub(super) async fn requeue_running_in(
+    conn: &mut AnyConnection,
+    node: Option<&str>,
+) -> Result<u64, StoreError> {
+    let scope = match node {
+        Some(_) => "node = $2",
+        None => "$2 = $2",
+    };
+    let done = sqlx::query::<Any>(&format!(
+        "UPDATE renders SET state = 'queued', updated_at = $1 WHERE state = 'running' AND {scope}"
+    ))
+    .bind(now_ms())
+    .bind(node.unwrap_or_default())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 impl Store {
     /// Takes the oldest render due now (`queued` → `running`).
+    /// On a node the render is marked as its own; of two nodes that chose
+    /// the same render, one gets it.
     pub async fn claim_render(&self) -> Result<Option<RenderRecord>, StoreError> {
+        let node = self.lease().map(|lease| lease.node);
         self.write(
             Persistence::Request,
             "claim render",
-            tx!([] | conn | {
+            tx!([node] | conn | {
                 let row = sqlx::query::<Any>(
                     "SELECT * FROM renders WHERE state = 'queued' AND not_before <= $1 \
                      ORDER BY updated_at, key LIMIT 1",
@@ -147,14 +170,18 @@ impl Store {
                 .await?;
                 let Some(row) = row else { return Ok(None) };
                 let mut found = render(&row)?;
-                sqlx::query::<Any>(
-                    "UPDATE renders SET state = 'running', tries = tries + 1, updated_at = $2 \
-                     WHERE key = $1 AND state = 'queued'",
+                let claimed = sqlx::query::<Any>(
+                    "UPDATE renders SET state = 'running', tries = tries + 1, updated_at = $2, \
+                     node = $3 WHERE key = $1 AND state = 'queued'",
                 )
                 .bind(&found.key)
                 .bind(now_ms())
+                .bind(&node)
                 .execute(&mut *conn)
                 .await?;
+                if claimed.rows_affected() == 0 {
+                    return Ok(None);
+                }
                 found.state = "running".to_owned();
                 found.tries += 1;
                 Ok(Some(found))
@@ -209,20 +236,14 @@ impl Store {
         .await
     }
 
-    /// After a restart: renders that were running start over.
+    /// After a restart: renders that were running start over (on a node,
+    /// the ones it was running).
     pub async fn requeue_running_renders(&self) -> Result<u64, StoreError> {
+        let node = self.lease().map(|lease| lease.node);
         self.write(
             Persistence::Request,
             "requeue renders",
-            tx!([] | conn | {
-                let done = sqlx::query::<Any>(
-                    "UPDATE renders SET state = 'queued', updated_at = $1 WHERE state = 'running'",
-                )
-                .bind(now_ms())
-                .execute(&mut *conn)
-                .await?;
-                Ok(done.rows_affected())
-            }),
+            tx!([node] | conn | requeue_running_in(conn, node.as_deref()).await),
         )
         .await
     }

@@ -277,6 +277,18 @@ fn invalid_printers_are_refused_naming_printer_and_field() {
             format!("[farm]\nmax_concurrent_heatups = 0\n{VALID_PRINTER}"),
             "[farm] max_concurrent_heatups: must be a positive integer",
         ),
+        (
+            format!("[farm]\nnode = \"hall 2\"\n{VALID_PRINTER}"),
+            "[farm] node: \"hall 2\" is not a node name",
+        ),
+        (
+            format!("[farm]\nlease_s = 1\n{VALID_PRINTER}"),
+            "[farm] lease_s: must be a whole number of seconds, at least 3",
+        ),
+        (
+            format!("{VALID_PRINTER}node = \"\"\n"),
+            "node: \"\" is not a node name",
+        ),
     ];
     for (text, expected) in cases {
         let error = Config::from_toml_str(&text, "t.toml")

@@ -134,6 +134,7 @@ mod tests {
             last_error: None,
             maintenance: Default::default(),
             loaded: Vec::new(),
+            node: None,
         }
     }
 

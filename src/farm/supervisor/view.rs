@@ -81,5 +81,6 @@ pub(super) fn build(
         last_error: status.last_error.clone(),
         maintenance: maintenance.clone(),
         loaded: loaded.to_vec(),
+        node: None,
     }
 }

@@ -50,10 +50,17 @@ pub struct TestFarm {
     child: Option<Child>,
 }
 
-fn printers_toml(dir: &Path, port: u16, printers: &[TestPrinter], farm_extra: &str) -> String {
+fn printers_toml(
+    dir: &Path,
+    port: u16,
+    printers: &[TestPrinter],
+    farm_extra: &str,
+    database_url: Option<&str>,
+) -> String {
+    let sqlite = format!("sqlite://{}/farm.db?mode=rwc", dir.display());
     let mut text = format!(
-        "[farm]\ndatabase_url = \"sqlite://{}/farm.db?mode=rwc\"\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\nmax_upload_mb = 20\nrequeue_limit = 3\n{farm_extra}\n",
-        dir.display(),
+        "[farm]\ndatabase_url = \"{}\"\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\nmax_upload_mb = 20\nrequeue_limit = 3\n{farm_extra}\n",
+        database_url.unwrap_or(&sqlite),
         dir.join("data").display()
     );
     for p in printers {
@@ -101,11 +108,30 @@ impl TestFarm {
         farm_extra: &str,
         env: &[(&str, &str)],
     ) -> TestFarm {
+        Self::start_on(printers, farm_extra, env, None).await
+    }
+
+    /// One node of a farm of several hosts on the PostgreSQL database at
+    /// `database_url` (`farm_extra` names the node).
+    pub async fn start_node(
+        printers: &[TestPrinter],
+        farm_extra: &str,
+        database_url: &str,
+    ) -> TestFarm {
+        Self::start_on(printers, farm_extra, &[], Some(database_url)).await
+    }
+
+    async fn start_on(
+        printers: &[TestPrinter],
+        farm_extra: &str,
+        env: &[(&str, &str)],
+        database_url: Option<&str>,
+    ) -> TestFarm {
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         std::fs::write(
             dir.path().join("printers.toml"),
-            printers_toml(dir.path(), port, printers, farm_extra),
+            printers_toml(dir.path(), port, printers, farm_extra, database_url),
         )
         .unwrap();
         let out = Command::new(binary())

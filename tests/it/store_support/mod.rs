@@ -38,6 +38,21 @@ pub async fn fresh_sqlite() -> TestDb {
 /// A fresh schema in the test PostgreSQL database, or `None` (with a note
 /// on stderr) when none is configured.
 pub async fn fresh_postgres() -> Option<TestDb> {
+    let url = fresh_postgres_url().await?;
+    let store = Store::connect(&url).await.unwrap();
+    Some(
+        with_printers(TestDb {
+            store,
+            url,
+            _dir: None,
+        })
+        .await,
+    )
+}
+
+/// The URL of a fresh, empty schema in the test PostgreSQL database, or
+/// `None` (with a note on stderr) when none is configured.
+pub async fn fresh_postgres_url() -> Option<String> {
     let Ok(base) = std::env::var(POSTGRES_URL) else {
         eprintln!("{POSTGRES_URL} is not set: skipping the PostgreSQL run of this test");
         return None;
@@ -51,16 +66,9 @@ pub async fn fresh_postgres() -> Option<TestDb> {
         .unwrap();
     admin.close().await;
     let separator = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
-    let store = Store::connect(&url).await.unwrap();
-    Some(
-        with_printers(TestDb {
-            store,
-            url,
-            _dir: None,
-        })
-        .await,
-    )
+    Some(format!(
+        "{base}{separator}options=-c%20search_path%3D{schema}"
+    ))
 }
 
 async fn with_printers(db: TestDb) -> TestDb {

@@ -1,0 +1,208 @@
+//! A farm of several hosts: three `printfarm serve --node …` processes,
+//! each with its own simulated printers, sharing one PostgreSQL database.
+//! Skipped without `PRINTFARM_TEST_POSTGRES_URL` (`.ci/run` sets it).
+
+use crate::farm_support::{count, sample, state, TestFarm, TestPrinter};
+use crate::store_support::fresh_postgres_url;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+const LONG: Duration = Duration::from_secs(120);
+
+fn printer(name: &'static str, baud: u32) -> TestPrinter {
+    TestPrinter {
+        auto_eject: true,
+        baud,
+        ..TestPrinter::pla(name)
+    }
+}
+
+/// Starts nodes `a`, `b`, `c` with the given printers each.
+async fn three_nodes(url: &str, printers: [Vec<TestPrinter>; 3], lease_s: u32) -> Vec<TestFarm> {
+    let mut nodes = Vec::new();
+    for (name, printers) in ["a", "b", "c"].into_iter().zip(printers) {
+        let extra = format!("node = \"{name}\"\nlease_s = {lease_s}");
+        nodes.push(TestFarm::start_node(&printers, &extra, url).await);
+    }
+    nodes
+}
+
+/// Every printer as `node`'s API lists it: name → (node, state).
+async fn printers_seen_by(node: &TestFarm) -> HashMap<String, (String, String)> {
+    let list = node.get("/api/printers").await;
+    list.as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|p| {
+            let text = |key: &str| p[key].as_str().unwrap_or("").to_owned();
+            (text("name"), (text("node"), text("state")))
+        })
+        .collect()
+}
+
+/// Each completed job has exactly one completed attempt, and no job's
+/// attempts overlap in time (it never printed on two printers at once).
+async fn assert_printed_once(node: &TestFarm, jobs: &[Value]) {
+    for job in jobs {
+        let id = job["id"].as_str().expect("id");
+        let detail = node.get(&format!("/api/jobs/{id}")).await;
+        let attempts = detail["attempts"].as_array().cloned().unwrap_or_default();
+        let completed = attempts
+            .iter()
+            .filter(|a| a["outcome"] == "completed")
+            .count();
+        assert_eq!(completed, 1, "{detail:#}");
+        let mut spans: Vec<(i64, i64)> = attempts
+            .iter()
+            .map(|a| {
+                let start = a["started_at"].as_i64().unwrap_or(0);
+                (start, a["ended_at"].as_i64().unwrap_or(i64::MAX))
+            })
+            .collect();
+        spans.sort();
+        for pair in spans.windows(2) {
+            assert!(pair[0].1 <= pair[1].0, "attempts overlap: {detail:#}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_print_one_queue_each_job_once() {
+    let Some(url) = fresh_postgres_url().await else {
+        println!("SKIPPED three_nodes_print_one_queue_each_job_once: no PostgreSQL");
+        return;
+    };
+    let fast = |names: [&'static str; 4]| names.map(|n| printer(n, 2_000_000)).into();
+    let nodes = three_nodes(
+        &url,
+        [
+            fast(["a1", "a2", "a3", "a4"]),
+            fast(["b1", "b2", "b3", "b4"]),
+            fast(["c1", "c2", "c3", "c4"]),
+        ],
+        15,
+    )
+    .await;
+    // 60 jobs, submitted through the three nodes.
+    for node in &nodes {
+        let file = node.upload(&sample()).await;
+        let (status, body) = node
+            .post("/api/jobs", json!({"file_id": file, "quantity": 20}))
+            .await;
+        assert!(status.is_success(), "{status} {body}");
+    }
+    let jobs = nodes[1]
+        .wait_jobs("60 jobs completed", LONG, |jobs| {
+            jobs.len() == 60 && count(jobs, "completed") == 60
+        })
+        .await;
+    assert_printed_once(&nodes[2], &jobs).await;
+    // Every node printed, and every node's API shows the whole farm.
+    for node in &nodes {
+        let seen = printers_seen_by(node).await;
+        assert_eq!(seen.len(), 12, "{seen:?}");
+        for (name, (owner, _)) in &seen {
+            assert_eq!(&name[..1], owner, "{name} is driven by its node: {seen:?}");
+        }
+    }
+    let by_node = |prefix: char| {
+        jobs.iter()
+            .filter(|j| j["printer"].as_str().is_some_and(|p| p.starts_with(prefix)))
+            .count()
+    };
+    for prefix in ['a', 'b', 'c'] {
+        assert!(by_node(prefix) > 0, "node {prefix} printed nothing");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_node_s_prints_are_requeued_and_finish_on_the_others() {
+    let Some(url) = fresh_postgres_url().await else {
+        println!(
+            "SKIPPED a_killed_node_s_prints_are_requeued_and_finish_on_the_others: no PostgreSQL"
+        );
+        return;
+    };
+    let slow = |names: [&'static str; 2]| names.map(|n| printer(n, 250_000)).into();
+    let mut nodes = three_nodes(
+        &url,
+        [slow(["a1", "a2"]), slow(["b1", "b2"]), slow(["c1", "c2"])],
+        3,
+    )
+    .await;
+    let file = nodes[0].upload(&sample()).await;
+    let (status, body) = nodes[0]
+        .post("/api/jobs", json!({"file_id": file, "quantity": 6}))
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    let on_c = |jobs: &[Value]| -> Vec<String> {
+        jobs.iter()
+            .filter(|j| state(j) == "printing")
+            .filter(|j| j["printer"].as_str().is_some_and(|p| p.starts_with('c')))
+            .filter_map(|j| j["id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let jobs = nodes[0]
+        .wait_jobs("a print on node c", LONG, |jobs| !on_c(jobs).is_empty())
+        .await;
+    let interrupted = on_c(&jobs);
+    nodes[2].kill9();
+    let killed = Instant::now();
+    nodes[0]
+        .wait_jobs("c's jobs back in the queue", LONG, |jobs| {
+            jobs.iter()
+                .filter(|j| interrupted.iter().any(|id| j["id"] == id.as_str()))
+                .all(|j| j["printer_faults"] == 1)
+        })
+        .await;
+    let requeued_after = killed.elapsed();
+    assert!(
+        requeued_after < Duration::from_secs(30),
+        "re-queued {requeued_after:?} after the kill"
+    );
+    let seen = printers_seen_by(&nodes[1]).await;
+    for name in ["c1", "c2"] {
+        assert_eq!(
+            seen[name],
+            ("c".to_owned(), "offline".to_owned()),
+            "{seen:?}"
+        );
+    }
+    let jobs = nodes[1]
+        .wait_jobs("all 6 completed", LONG, |jobs| {
+            count(jobs, "completed") == 6
+        })
+        .await;
+    for job in jobs
+        .iter()
+        .filter(|j| interrupted.iter().any(|id| j["id"] == id.as_str()))
+    {
+        let printer = job["printer"].as_str().unwrap_or("");
+        assert!(!printer.starts_with('c'), "{job:#}");
+    }
+    assert_printed_once(&nodes[0], &jobs).await;
+}
+
+#[test]
+fn a_node_on_sqlite_is_refused_at_start_with_why() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("printers.toml");
+    let text = format!(
+        "[farm]\ndatabase_url = \"sqlite://{}/farm.db\"\n\n[[printer]]\nname = \"p1\"\n\
+         port = \"/dev/null-printer\"\nbuild_volume = [250, 210, 210]\n\
+         max_hotend_temp = 300\nmax_bed_temp = 120\n",
+        dir.path().display()
+    );
+    std::fs::write(&config, text).expect("config");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_printfarm"))
+        .args(["serve", "--node", "a", "--config"])
+        .arg(&config)
+        .output()
+        .expect("run serve");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("several nodes need PostgreSQL"), "{stderr}");
+    assert!(!dir.path().join("farm.db").exists(), "nothing was created");
+}
