@@ -31,3 +31,19 @@ ALTER TABLE renders ADD COLUMN node TEXT;
 -- /api/printers` shows them) so every node's API shows the whole farm.
 ALTER TABLE printers ADD COLUMN view_json TEXT;
 ALTER TABLE printers ADD COLUMN view_at BIGINT;
+
+-- Actions for a printer of another node (pause, cancel, clear …), relayed
+-- through the database: the sender inserts a row and notifies, the owner
+-- carries it out once and writes the result.
+CREATE TABLE node_commands (
+    id TEXT PRIMARY KEY,
+    node TEXT NOT NULL REFERENCES nodes(name),
+    printer TEXT NOT NULL,
+    command_json TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done')),
+    result_json TEXT,
+    done_at BIGINT
+);
+CREATE INDEX node_commands_pending ON node_commands (node, state);

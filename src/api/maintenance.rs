@@ -57,7 +57,7 @@ pub async fn confirm_service(
 ) -> Result<Json<PrinterView>, ApiError> {
     caller.require(FARM_ROLES)?;
     let unknown = || ApiError::not_found("name", format!("printer {name:?} not found"));
-    if state.config.printer(&name).is_none() {
+    if !state.knows_printer(&name) {
         return Err(unknown());
     }
     state

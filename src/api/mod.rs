@@ -83,6 +83,14 @@ pub struct AppState {
     pub sessions: Arc<crate::web::session::Sessions>,
 }
 
+impl AppState {
+    /// True for a printer of this farm: in the configuration, or driven by
+    /// another node.
+    pub fn knows_printer(&self, name: &str) -> bool {
+        self.config.printer(name).is_some() || self.farm.printers().iter().any(|p| p.name == name)
+    }
+}
+
 /// Starts the shop intake and the status callbacks over `state`.
 pub fn shops_start(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     shops::start(state)

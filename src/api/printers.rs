@@ -73,7 +73,7 @@ pub async fn act(
             format!("unknown action {word:?}; use clear, pause, resume, cancel, stop or reset"),
         )
     })?;
-    if state.config.printer(&name).is_none() {
+    if !state.knows_printer(&name) {
         return Err(ApiError::not_found(
             "name",
             format!("printer {name:?} not found"),

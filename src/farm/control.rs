@@ -1,6 +1,7 @@
 //! The API's view of the farm: printers' published views and actions sent
 //! to their supervisors.
 
+use super::relay::Command;
 use super::Farm;
 use crate::api::{ControlError, FarmControl, PrinterAction, PrinterView};
 use crate::store::JobRecord;
@@ -18,6 +19,7 @@ pub struct FleetControl {
     forecast: tokio::sync::watch::Receiver<Arc<crate::api::Forecast>>,
     remote: tokio::sync::watch::Receiver<Vec<PrinterView>>,
     node: Option<String>,
+    store: crate::store::Store,
 }
 
 impl FleetControl {
@@ -31,25 +33,69 @@ impl FleetControl {
             forecast: farm.published.forecast.clone(),
             remote: farm.remote.clone(),
             node: farm.node.clone(),
+            store: farm.store.clone(),
         }
     }
 
-    fn supervisor(&self, printer: &str) -> Result<super::SupervisorHandle, ControlError> {
+    /// Who carries out an action on `printer`: its supervisor here, or
+    /// the node that drives it.
+    fn target(&self, printer: &str) -> Result<Target, ControlError> {
         if let Some(supervisor) = self.fleet.printer(printer) {
-            return Ok(supervisor.clone());
+            return Ok(Target::Local(supervisor.clone()));
         }
-        match self.remote.borrow().iter().find(|p| p.name == printer) {
-            Some(remote) => Err(ControlError::Unavailable {
-                reason: format!(
-                    "printer {printer} is driven by node {}: send the action to that node",
-                    remote.node.as_deref().unwrap_or("?")
-                ),
-            }),
-            None => Err(ControlError::UnknownPrinter {
-                printer: printer.to_owned(),
-            }),
+        let remote = self.remote.borrow();
+        let view = remote.iter().find(|p| p.name == printer);
+        let node =
+            view.and_then(|p| p.node.clone())
+                .ok_or_else(|| ControlError::UnknownPrinter {
+                    printer: printer.to_owned(),
+                })?;
+        if view.is_some_and(|p| p.connection == super::node::NODE_LOST) {
+            return Err(ControlError::Unavailable {
+                reason: format!("node {node}, which drives {printer}, is not answering"),
+            });
         }
+        Ok(Target::Remote {
+            store: self.store.clone(),
+            node,
+            printer: printer.to_owned(),
+        })
     }
+
+    /// Runs `command` on `printer`, wherever it is driven.
+    fn send(
+        &self,
+        printer: &str,
+        command: Command,
+    ) -> BoxFuture<'static, Result<(), ControlError>> {
+        let target = self.target(printer);
+        async move {
+            match target? {
+                Target::Local(supervisor) => match command {
+                    Command::Act { action } => supervisor.act(action).await,
+                    Command::CancelJob { job } => supervisor.cancel_job(&job).await,
+                    Command::Service { by } => supervisor.confirm_service(by).await,
+                    Command::Load { loads } => supervisor.load(loads).await,
+                },
+                Target::Remote {
+                    store,
+                    node,
+                    printer,
+                } => super::relay::relay(&store, &node, &printer, &command).await,
+            }
+        }
+        .boxed()
+    }
+}
+
+/// Where a printer's actions go.
+enum Target {
+    Local(super::SupervisorHandle),
+    Remote {
+        store: crate::store::Store,
+        node: String,
+        printer: String,
+    },
 }
 
 impl FarmControl for FleetControl {
@@ -71,14 +117,12 @@ impl FarmControl for FleetControl {
         printer: &str,
         action: PrinterAction,
     ) -> BoxFuture<'static, Result<(), ControlError>> {
-        let supervisor = self.supervisor(printer);
-        async move { supervisor?.act(action).await }.boxed()
+        self.send(printer, Command::Act { action })
     }
 
     fn cancel_job(&self, printer: &str, job: &str) -> BoxFuture<'static, Result<(), ControlError>> {
-        let supervisor = self.supervisor(printer);
         let job = job.to_owned();
-        async move { supervisor?.cancel_job(&job).await }.boxed()
+        self.send(printer, Command::CancelJob { job })
     }
 
     fn confirm_service(
@@ -86,8 +130,7 @@ impl FarmControl for FleetControl {
         printer: &str,
         by: Option<String>,
     ) -> BoxFuture<'static, Result<(), ControlError>> {
-        let supervisor = self.supervisor(printer);
-        async move { supervisor?.confirm_service(by).await }.boxed()
+        self.send(printer, Command::Service { by })
     }
 
     fn load_material(
@@ -95,8 +138,7 @@ impl FarmControl for FleetControl {
         printer: &str,
         loads: Vec<crate::store::ToolLoad>,
     ) -> BoxFuture<'static, Result<(), ControlError>> {
-        let supervisor = self.supervisor(printer);
-        async move { supervisor?.load(loads).await }.boxed()
+        self.send(printer, Command::Load { loads })
     }
 
     fn material_changes(&self) -> Vec<crate::api::MaterialChange> {

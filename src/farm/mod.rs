@@ -18,6 +18,7 @@ mod forecaster;
 mod node;
 pub mod plan;
 pub mod queue_feed;
+mod relay;
 pub mod schedule;
 mod service;
 mod supervisor;
@@ -62,6 +63,7 @@ pub struct Farm {
     scheduler: JoinHandle<()>,
     feed: JoinHandle<()>,
     keeper: Option<JoinHandle<()>>,
+    commands: Option<JoinHandle<()>>,
 }
 
 impl Farm {
@@ -118,6 +120,11 @@ impl Farm {
             }
             .spawn()
         });
+        let commands = config
+            .farm
+            .node
+            .is_some()
+            .then(|| relay::serve_commands(store.clone(), Arc::clone(&fleet)));
         Ok(Farm {
             store,
             fleet,
@@ -130,6 +137,7 @@ impl Farm {
             scheduler,
             feed,
             keeper,
+            commands,
         })
     }
 
@@ -137,8 +145,8 @@ impl Farm {
     pub async fn shutdown(self) {
         self.scheduler.abort();
         self.feed.abort();
-        if let Some(keeper) = &self.keeper {
-            keeper.abort();
+        for task in self.keeper.iter().chain(&self.commands) {
+            task.abort();
         }
         self.fleet.shutdown().await;
         if self.node.is_some() {

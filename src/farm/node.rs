@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
+/// The `connection` shown for a printer whose node is lost or silent.
+pub const NODE_LOST: &str = "node_lost";
+
 /// What the keeper needs.
 pub struct NodeKeeper {
     /// The shared store (holding this node's lease).
@@ -159,7 +162,7 @@ fn remote_view(remote: crate::store::RemoteView) -> Option<PrinterView> {
     view.node = Some(remote.node.clone());
     if !remote.live {
         view.state = Phase::Offline;
-        view.connection = "node_lost".to_owned();
+        view.connection = NODE_LOST.to_owned();
         view.accepts_work = false;
         view.job = None;
         view.temperatures.clear();

@@ -21,6 +21,7 @@
 
 mod api_queries;
 mod attempts;
+mod commands;
 mod events;
 mod files;
 mod group_commit;
@@ -45,6 +46,7 @@ pub mod write;
 
 pub use api_queries::OrderItemRecord;
 pub use attempts::{AttemptEnding, AttemptRecord, AttemptStart, JobOutcome};
+pub use commands::{TakenCommand, COMMANDS_CHANNEL};
 pub use history::{AttemptInterval, FarmHistory, FarmOee};
 pub use intake::{CallbackRecord, IntakeRecord, StatusReport};
 pub use loads::ToolLoad;
