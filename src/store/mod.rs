@@ -21,6 +21,7 @@
 
 mod api_queries;
 mod attempts;
+mod blobs;
 mod events;
 mod files;
 mod group_commit;
@@ -44,6 +45,7 @@ pub mod write;
 
 pub use api_queries::OrderItemRecord;
 pub use attempts::{AttemptEnding, AttemptRecord, AttemptStart, JobOutcome};
+pub use blobs::{BlobChunks, BLOB_CHUNK_BYTES};
 pub use history::{AttemptInterval, FarmHistory, FarmOee};
 pub use intake::{CallbackRecord, IntakeRecord, StatusReport};
 pub use loads::ToolLoad;
@@ -85,6 +87,14 @@ pub enum StoreError {
     /// Applying migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A local file the store was to read could not be read.
+    #[error("reading {}: {source}", path.display())]
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
     /// A row that was referred to does not exist.
     #[error("{kind} {id:?} not found")]
     NotFound {
