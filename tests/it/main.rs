@@ -46,5 +46,6 @@ mod shops_intake;
 mod sim_pty;
 mod store_attempts;
 mod store_basics;
+mod store_blobs;
 mod store_maintenance;
 mod store_shops;
