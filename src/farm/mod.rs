@@ -91,6 +91,7 @@ impl Farm {
         let runtime_dir = config.farm.data_dir.join("run");
         let fleet = Fleet::start(
             &config.printers,
+            &config.farm.data_dir,
             &runtime_dir,
             &store,
             &wake,

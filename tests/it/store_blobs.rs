@@ -1,7 +1,7 @@
 //! File contents in the database: chunked blobs put idempotently, and the
 //! local copy a printing host fetches, verified by hash.
 
-use crate::store_support::store_tests;
+use crate::store_support::{one_job, sample_file, store_tests};
 use printfarm::domain::FailureCause;
 use printfarm::files::cache::{local_copy, FetchError, Wanted};
 use printfarm::store::{Store, StoreError};
@@ -201,6 +201,16 @@ async fn a_local_file_of_the_right_size_is_used_as_it_is(store: Store) {
     assert!(matches!(error, FetchError::Missing { .. }), "{error:?}");
 }
 
+async fn a_claim_names_the_content_of_its_file(store: Store) {
+    let file = sample_file(&store).await;
+    let job = one_job(&store, &file.id).await;
+    let start = store.begin_attempt(&job, "p1").await.unwrap().unwrap();
+    assert_eq!(
+        (start.sha256, start.size_bytes),
+        (file.sha256, file.size_bytes)
+    );
+}
+
 store_tests!(
     a_multi_chunk_file_round_trips_through_the_database,
     putting_a_blob_again_rewrites_nothing,
@@ -208,4 +218,5 @@ store_tests!(
     a_damaged_chunk_is_refused_and_not_put_in_place,
     a_missing_or_incomplete_blob_is_a_missing_file,
     a_local_file_of_the_right_size_is_used_as_it_is,
+    a_claim_names_the_content_of_its_file,
 );
