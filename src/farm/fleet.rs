@@ -26,9 +26,11 @@ pub struct Fleet {
 impl Fleet {
     /// Starts a driver and a supervisor per printer, and a virtual printer
     /// for simulated ones (its pseudo-terminal linked at `runtime_dir/<name>`).
-    /// `beds` is what the store knows of each printer's bed.
+    /// `beds` is what the store knows of each printer's bed; job files
+    /// fetched from the database go to `data_dir/files`.
     pub async fn start(
         profiles: &[PrinterProfile],
+        data_dir: &Path,
         runtime_dir: &Path,
         store: &Store,
         wake: &Arc<Notify>,
@@ -60,6 +62,7 @@ impl Fleet {
                 bed_full_since: beds.get(&profile.name).copied(),
                 metrics: Arc::clone(metrics),
                 loaded,
+                data_dir: data_dir.to_owned(),
             }));
             sims.extend(sim);
         }

@@ -100,7 +100,15 @@ impl Farm {
         let wake = Arc::new(Notify::new());
         let metrics = Arc::new(FarmMetrics::new());
         let runtime_dir = config.farm.data_dir.join("run");
-        let fleet = Fleet::start(&local, &runtime_dir, &store, &wake, &beds, &metrics);
+        let fleet = Fleet::start(
+            &local,
+            &config.farm.data_dir,
+            &runtime_dir,
+            &store,
+            &wake,
+            &beds,
+            &metrics,
+        );
         let fleet = Arc::new(fleet.await?);
         let (queue, feed) = queue_feed::start(store.clone())
             .await

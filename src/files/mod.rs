@@ -1,7 +1,12 @@
 //! The farm's G-code files, uploaded or rendered: analysed, refused when
 //! they are not G-code or no printer could take their lines, checked against
 //! every printer, and recorded (content stored once, per-owner rows).
+//!
+//! The content goes into the database as a blob before the file's row is
+//! written, so every host of the farm can print a recorded file; [`cache`]
+//! gets a job's file on the host that prints it.
 
+pub mod cache;
 pub mod checks;
 
 use crate::config::Config;
@@ -124,7 +129,12 @@ pub async fn record(
             .and_then(|l| i64::try_from(l).ok()),
         owner_key_id: incoming.owner_key_id,
     };
-    let record = store.insert_file(new).await.inspect_err(|_| {
+    let stored = async {
+        store.put_blob(incoming.sha256, &target).await?;
+        store.insert_file(new).await
+    }
+    .await;
+    let record = stored.inspect_err(|_| {
         if !shared {
             let _ = std::fs::remove_file(&target);
         }
@@ -134,6 +144,8 @@ pub async fn record(
 
 /// The same content as `other`, recorded again for `owner` under `name`:
 /// the analysis and the stored copy are shared, nothing of `other` shows.
+/// A file recorded before contents were stored in the database gets its
+/// blob now (from `other`'s path).
 pub async fn record_copy(
     store: &Store,
     other: FileRecord,
@@ -151,5 +163,6 @@ pub async fn record_copy(
         first_extrusion_line: other.first_extrusion_line,
         owner_key_id: owner,
     };
+    store.put_blob(&new.sha256, Path::new(&new.path)).await?;
     store.insert_file(new).await
 }

@@ -20,8 +20,12 @@ use sqlx::{Any, AnyConnection, Row};
 pub struct AttemptStart {
     /// The attempt's id.
     pub attempt: String,
-    /// Path of the job's G-code.
+    /// Path of the job's G-code on the host that recorded it.
     pub file_path: String,
+    /// Hex SHA-256 of the G-code (its blob's key).
+    pub sha256: String,
+    /// Size of the G-code in bytes.
+    pub size_bytes: i64,
     /// The file's first line that pushes filament, when known.
     pub first_extrusion_line: Option<u64>,
     /// How long the job waited since it was queued (created or requeued), ms.
@@ -240,8 +244,9 @@ async fn begin_in(
     lease: Option<&super::Lease>,
 ) -> Result<Option<AttemptStart>, StoreError> {
     let row = sqlx::query::<Any>(
-        "SELECT j.state, j.created_at, f.path, f.line_count, f.first_extrusion_line, \
-         f.filament_mm, (SELECT MAX(a.ended_at) FROM attempts a WHERE a.job_id = j.id) AS last_end \
+        "SELECT j.state, j.created_at, f.path, f.sha256, f.size_bytes, f.line_count, \
+         f.first_extrusion_line, f.filament_mm, \
+         (SELECT MAX(a.ended_at) FROM attempts a WHERE a.job_id = j.id) AS last_end \
          FROM jobs j JOIN files f ON f.id = j.file_id WHERE j.id = $1",
     )
     .bind(job)
@@ -301,6 +306,8 @@ async fn begin_in(
         filament_mm: row.try_get("filament_mm")?,
         attempt: id,
         file_path: row.try_get("path")?,
+        sha256: row.try_get("sha256")?,
+        size_bytes: row.try_get("size_bytes")?,
         first_extrusion_line: first_extrusion.and_then(|l| u64::try_from(l).ok()),
     }))
 }

@@ -21,6 +21,7 @@
 
 mod api_queries;
 mod attempts;
+mod blobs;
 mod commands;
 mod events;
 mod files;
@@ -46,6 +47,7 @@ pub mod write;
 
 pub use api_queries::OrderItemRecord;
 pub use attempts::{AttemptEnding, AttemptRecord, AttemptStart, JobOutcome};
+pub use blobs::{BlobChunks, BLOB_CHUNK_BYTES};
 pub use commands::{TakenCommand, COMMANDS_CHANNEL};
 pub use history::{AttemptInterval, FarmHistory, FarmOee};
 pub use intake::{CallbackRecord, IntakeRecord, StatusReport};
@@ -89,6 +91,14 @@ pub enum StoreError {
     /// Applying migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A local file the store was to read could not be read.
+    #[error("reading {}: {source}", path.display())]
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
     /// A row that was referred to does not exist.
     #[error("{kind} {id:?} not found")]
     NotFound {

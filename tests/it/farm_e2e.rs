@@ -88,6 +88,32 @@ async fn a_petg_job_only_reaches_the_petg_printer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_gone_from_this_host_prints_from_the_database() {
+    let farm = TestFarm::start(&[TestPrinter {
+        auto_eject: true,
+        ..TestPrinter::pla("p1")
+    }])
+    .await;
+    let file = farm.upload(&sample()).await;
+    let files_dir = farm.dir.path().join("data/files");
+    let stored: Vec<_> = std::fs::read_dir(&files_dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    std::fs::remove_file(&stored[0]).unwrap();
+
+    let (status, body) = farm
+        .post("/api/jobs", json!({"file_id": file, "quantity": 1}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    farm.wait_jobs("completed", LONG, |jobs| count(jobs, "completed") == 1)
+        .await;
+    let fetched = std::fs::read(&stored[0]).expect("the copy fetched from the database");
+    assert_eq!(fetched, std::fs::read(sample()).unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_too_big_for_every_printer_is_refused_with_its_reason() {
     let farm = TestFarm::start(&[TestPrinter::pla("p1")]).await;
     let big = farm.dir.path().join("too-big.gcode");

@@ -47,6 +47,7 @@ mod shops_intake;
 mod sim_pty;
 mod store_attempts;
 mod store_basics;
+mod store_blobs;
 mod store_maintenance;
 mod store_nodes;
 mod store_shops;

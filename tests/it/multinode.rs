@@ -93,6 +93,11 @@ async fn three_nodes_print_one_queue_each_job_once() {
             .await;
         assert!(status.is_success(), "{status} {body}");
     }
+    // The hosts share no disk: each prints from the database's copy, fetched
+    // into its own data directory.
+    for node in &nodes {
+        remove_files(&node.dir.path().join("data/files"));
+    }
     let jobs = nodes[1]
         .wait_jobs("60 jobs completed", LONG, |jobs| {
             jobs.len() == 60 && count(jobs, "completed") == 60
@@ -112,8 +117,17 @@ async fn three_nodes_print_one_queue_each_job_once() {
             .filter(|j| j["printer"].as_str().is_some_and(|p| p.starts_with(prefix)))
             .count()
     };
-    for prefix in ['a', 'b', 'c'] {
+    for (prefix, node) in ['a', 'b', 'c'].into_iter().zip(&nodes) {
         assert!(by_node(prefix) > 0, "node {prefix} printed nothing");
+        let fetched =
+            std::fs::read_dir(node.dir.path().join("data/files")).map_or(0, Iterator::count);
+        assert_eq!(fetched, 1, "node {prefix} fetched the file once");
+    }
+}
+
+fn remove_files(dir: &std::path::Path) {
+    for entry in std::fs::read_dir(dir).expect("files dir").flatten() {
+        std::fs::remove_file(entry.path()).expect("remove");
     }
 }
 

@@ -7,14 +7,15 @@ use crate::api::maintenance::MaintenanceView;
 use crate::api::{ControlError, PrinterAction, PrinterView};
 use crate::config::PrinterProfile;
 use crate::domain::{Action, AttemptEnd, Effect, FailureCause, Lifecycle, Link};
+use crate::files::cache;
 use crate::metrics::FarmMetrics;
 use crate::printer::{
     JobSource, PrinterError, PrinterEvent, PrinterHandle, PrinterState, PrinterStatus,
 };
 use crate::sim::SimReset;
-use crate::store::{now_ms, AttemptEnding, JobOutcome, Store, ToolLoad};
+use crate::store::{now_ms, AttemptEnding, AttemptStart, JobOutcome, Store, ToolLoad};
 use std::collections::VecDeque;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch, Notify};
@@ -42,6 +43,9 @@ pub(crate) struct SupervisorParts {
     pub metrics: Arc<FarmMetrics>,
     /// What each tool has loaded.
     pub loaded: Vec<ToolLoad>,
+    /// The farm's data directory, where job files fetched from the
+    /// database are kept.
+    pub data_dir: PathBuf,
 }
 
 /// What the metrics need of the running attempt.
@@ -253,20 +257,40 @@ impl Supervisor {
             started_ms: now_ms(),
             filament_mm: start.filament_mm,
         });
-        let source = JobSource::File(PathBuf::from(&start.file_path));
-        let effects = match self.parts.driver.start_job(run, source).await {
+        let effects = match self.start_claimed(run, &start).await {
             Ok(()) => {
                 tracing::info!(printer = %self.name(), %job, "started");
                 self.life.on_started(run)
             }
-            Err(e) => {
-                tracing::warn!(printer = %self.name(), %job, "could not start: {e}");
-                self.life
-                    .on_start_failed(run, start_failure(&e), e.to_string(), now_ms())
+            Err((cause, reason)) => {
+                tracing::warn!(printer = %self.name(), %job, "could not start: {reason}");
+                self.life.on_start_failed(run, cause, reason, now_ms())
             }
         };
         self.apply(effects).await;
         true
+    }
+
+    /// Gets the job's file on this host (from the database when it is not
+    /// here) and starts the job on the driver.
+    async fn start_claimed(
+        &self,
+        run: i64,
+        start: &AttemptStart,
+    ) -> Result<(), (FailureCause, String)> {
+        let wanted = cache::Wanted {
+            sha256: &start.sha256,
+            size_bytes: u64::try_from(start.size_bytes).unwrap_or(u64::MAX),
+            path_hint: Path::new(&start.file_path),
+        };
+        let path = cache::local_copy(&self.parts.store, wanted, &self.parts.data_dir)
+            .await
+            .map_err(|e| (e.cause(), e.to_string()))?;
+        self.parts
+            .driver
+            .start_job(run, JobSource::File(path))
+            .await
+            .map_err(|e| (start_failure(&e), e.to_string()))
     }
 
     async fn act(&mut self, action: PrinterAction) -> Result<(), ControlError> {
