@@ -57,19 +57,35 @@ pub async fn relay_store_events(
     sender: broadcast::Sender<FarmEvent>,
     poll: Duration,
 ) {
+    // On PostgreSQL transactions (of this and other nodes) may commit an
+    // earlier id later: events of the last seconds are read again and the
+    // ones already relayed skipped.
+    let lookback_ms = match store.backend() {
+        crate::store::Backend::Sqlite => 0,
+        crate::store::Backend::Postgres => 5_000,
+    };
     let mut since_ms = now_ms();
-    let mut last_id = String::new();
+    let mut seen: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
     loop {
         match store.list_events(since_ms, RELAY_BATCH).await {
             Ok(batch) => {
+                let full = batch.len() as i64 == RELAY_BATCH;
+                let mut newest = since_ms;
                 for record in batch {
-                    if record.id <= last_id {
+                    newest = newest.max(record.at);
+                    if seen.insert(record.id.clone(), record.at).is_some() {
                         continue;
                     }
-                    since_ms = record.at;
-                    last_id.clone_from(&record.id);
                     let _ = sender.send(FarmEvent::from(record));
                 }
+                // A full batch moves on past what it read; otherwise the
+                // window trails the newest event by the lookback.
+                since_ms = if full {
+                    newest
+                } else {
+                    since_ms.max(newest - lookback_ms)
+                };
+                seen.retain(|_, at| *at >= since_ms);
             }
             Err(error) => tracing::warn!("reading the event log failed: {error}"),
         }

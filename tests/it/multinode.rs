@@ -6,6 +6,7 @@ use crate::farm_support::{count, sample, state, TestFarm, TestPrinter};
 use crate::store_support::fresh_postgres_url;
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const LONG: Duration = Duration::from_secs(120);
@@ -85,6 +86,26 @@ async fn three_nodes_print_one_queue_each_job_once() {
         15,
     )
     .await;
+    // A client of node a's event stream hears every node's prints.
+    let heard = Arc::new(Mutex::new(String::new()));
+    let mut stream = nodes[0]
+        .client
+        .get(nodes[0].url("/api/events"))
+        .header("X-Api-Key", &nodes[0].key)
+        .send()
+        .await
+        .expect("event stream");
+    let listener = {
+        let heard = Arc::clone(&heard);
+        tokio::spawn(async move {
+            while let Ok(Some(chunk)) = stream.chunk().await {
+                heard
+                    .lock()
+                    .expect("lock")
+                    .push_str(&String::from_utf8_lossy(&chunk));
+            }
+        })
+    };
     // 60 jobs, submitted through the three nodes.
     for node in &nodes {
         let file = node.upload(&sample()).await;
@@ -117,8 +138,15 @@ async fn three_nodes_print_one_queue_each_job_once() {
             .filter(|j| j["printer"].as_str().is_some_and(|p| p.starts_with(prefix)))
             .count()
     };
+    listener.abort();
+    let heard = heard.lock().expect("lock").clone();
     for (prefix, node) in ['a', 'b', 'c'].into_iter().zip(&nodes) {
         assert!(by_node(prefix) > 0, "node {prefix} printed nothing");
+        let started = format!("\"kind\":\"started\",\"printer\":\"{prefix}");
+        assert!(
+            heard.contains(&started),
+            "a's stream did not carry {started}"
+        );
         let fetched =
             std::fs::read_dir(node.dir.path().join("data/files")).map_or(0, Iterator::count);
         assert_eq!(fetched, 1, "node {prefix} fetched the file once");
@@ -269,4 +297,75 @@ fn a_node_on_sqlite_is_refused_at_start_with_why() {
     assert!(!out.status.success());
     assert!(stderr.contains("several nodes need PostgreSQL"), "{stderr}");
     assert!(!dir.path().join("farm.db").exists(), "nothing was created");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_stopped_past_its_lease_stops_printing_and_rejoins() {
+    let Some(url) = fresh_postgres_url().await else {
+        println!("SKIPPED a_node_stopped_past_its_lease_stops_printing_and_rejoins: no PostgreSQL");
+        return;
+    };
+    let slow = |name| printer(name, 250_000);
+    let a =
+        TestFarm::start_node(&[slow("a1"), slow("a2")], "node = \"a\"\nlease_s = 3", &url).await;
+    let b = TestFarm::start_node(&[slow("b1")], "node = \"b\"\nlease_s = 3", &url).await;
+    let file = a.upload(&sample()).await;
+    let (status, body) = a
+        .post("/api/jobs", json!({"file_id": file, "quantity": 3}))
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    let on_b = |jobs: &[Value]| {
+        jobs.iter()
+            .find(|j| state(j) == "printing" && j["printer"] == "b1")
+            .and_then(|j| j["id"].as_str().map(str::to_owned))
+    };
+    let jobs = a
+        .wait_jobs("a print on b1", LONG, |jobs| on_b(jobs).is_some())
+        .await;
+    let job = on_b(&jobs).expect("printing on b1");
+    b.signal(nix::sys::signal::Signal::SIGSTOP);
+    // Past b's lease, a takes its job back: re-queued as the printer's fault.
+    a.wait_jobs("b's job re-queued", LONG, |jobs| {
+        jobs.iter()
+            .any(|j| j["id"] == job.as_str() && j["printer_faults"] == 1)
+    })
+    .await;
+    b.signal(nix::sys::signal::Signal::SIGCONT);
+    // b stops its stale print at once and joins again under a new epoch.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let list = b.get("/api/printers").await;
+        let b1 = list
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == "b1")
+            .cloned()
+            .unwrap_or_default();
+        let seen_by_a = printers_seen_by(&a).await;
+        let rejoined = seen_by_a
+            .get("b1")
+            .is_some_and(|(_, state)| state != "offline");
+        if b1["job"].is_null() && rejoined {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "b1 {b1:#}\nas a sees it: {seen_by_a:?}\n{}",
+            b.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(b.log().contains("joined the farm again"), "{}", b.log());
+    // b's stale end of the attempt was refused; the job completes once.
+    let _ = b.post("/api/printers/b1/clear", json!({})).await;
+    let jobs = a
+        .wait_jobs("all 3 completed", LONG, |jobs| {
+            count(jobs, "completed") == 3
+        })
+        .await;
+    assert_printed_once(&a, &jobs).await;
+    let detail = a.get(&format!("/api/jobs/{job}")).await;
+    let attempts = detail["attempts"].as_array().cloned().unwrap_or_default();
+    assert_eq!(attempts[0]["cause"], "printer.node_lost", "{detail:#}");
 }
