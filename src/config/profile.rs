@@ -102,6 +102,9 @@ pub struct SimSettings {
     /// The virtual firmware's `MAX_CMD_SIZE`, when it differs from the
     /// printer's `max_command_bytes` (to rehearse a profile that is wrong).
     pub max_command_size: Option<u32>,
+    /// A file the virtual printer writes every command it executes to,
+    /// one per line (`record`), to check what reached which printer.
+    pub record: Option<PathBuf>,
 }
 
 /// Serial flow-control strategy.

@@ -104,6 +104,7 @@ pub(super) struct RawSim {
     pub disconnect_after_lines: Option<u64>,
     pub thermal_runaway_after_s: Option<f64>,
     pub max_command_size: Option<i64>,
+    pub record: Option<String>,
 }
 
 /// One entry of `materials = [...]`.

@@ -332,6 +332,7 @@ fn sim_settings(raw: RawSim, site: &Site<'_>) -> Result<SimSettings, ConfigError
         disconnect_after_lines: raw.disconnect_after_lines,
         thermal_runaway_after_s: raw.thermal_runaway_after_s,
         max_command_size: command_size(raw.max_command_size, "sim.max_command_size", site)?,
+        record: raw.record.map(std::path::PathBuf::from),
     })
 }
 

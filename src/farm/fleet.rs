@@ -116,6 +116,7 @@ fn start_sim(
         baud: settings.baud,
         latency: Duration::from_millis(settings.latency_ms),
         link: Some(dir.join(&profile.name)),
+        record: settings.record.clone(),
         ..SimConfig::default()
     };
     // The virtual printer moves with the printer's own limits, so a demo

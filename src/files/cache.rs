@@ -95,7 +95,12 @@ pub async fn local_copy(
     let target = data_dir
         .join("files")
         .join(format!("{}.gcode", wanted.sha256));
-    for candidate in [wanted.path_hint, target.as_path()] {
+    // The recorded path names a file on the host that recorded it: trust it
+    // only inside this host's data directory.
+    let own = tokio::fs::canonicalize(data_dir).await.ok();
+    let hint =
+        Some(wanted.path_hint).filter(|hint| own.as_ref().is_some_and(|own| hint.starts_with(own)));
+    for candidate in hint.into_iter().chain([target.as_path()]) {
         if has_size(candidate, wanted.size_bytes).await {
             return Ok(candidate.to_owned());
         }

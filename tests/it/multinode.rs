@@ -75,7 +75,19 @@ async fn three_nodes_print_one_queue_each_job_once() {
         println!("SKIPPED three_nodes_print_one_queue_each_job_once: no PostgreSQL");
         return;
     };
-    let fast = |names: [&'static str; 4]| names.map(|n| printer(n, 2_000_000)).into();
+    // Each virtual printer records the commands it executes.
+    let records = tempfile::tempdir().expect("records dir");
+    let record = |name: &str| records.path().join(format!("{name}.gcode"));
+    let fast = |names: [&'static str; 4]| {
+        names
+            .map(|n| TestPrinter {
+                extra_sim: Box::leak(
+                    format!(", record = \"{}\"", record(n).display()).into_boxed_str(),
+                ),
+                ..printer(n, 2_000_000)
+            })
+            .into()
+    };
     let nodes = three_nodes(
         &url,
         [
@@ -106,18 +118,22 @@ async fn three_nodes_print_one_queue_each_job_once() {
             }
         })
     };
-    // 60 jobs, submitted through the three nodes.
+    // The hosts share no disk: once uploaded, the file is gone from every
+    // host's data directory, so each prints from the database's copy,
+    // fetched into its own.
+    let mut files = Vec::new();
     for node in &nodes {
-        let file = node.upload(&sample()).await;
+        files.push(node.upload(&sample()).await);
+    }
+    for node in &nodes {
+        remove_files(&node.dir.path().join("data/files"));
+    }
+    // 60 jobs, submitted through the three nodes.
+    for (node, file) in nodes.iter().zip(&files) {
         let (status, body) = node
             .post("/api/jobs", json!({"file_id": file, "quantity": 20}))
             .await;
         assert!(status.is_success(), "{status} {body}");
-    }
-    // The hosts share no disk: each prints from the database's copy, fetched
-    // into its own data directory.
-    for node in &nodes {
-        remove_files(&node.dir.path().join("data/files"));
     }
     let jobs = nodes[1]
         .wait_jobs("60 jobs completed", LONG, |jobs| {
@@ -125,6 +141,19 @@ async fn three_nodes_print_one_queue_each_job_once() {
         })
         .await;
     assert_printed_once(&nodes[2], &jobs).await;
+    // What the printers executed agrees: each printer ran the file to its
+    // end exactly as often as the store says it completed a job.
+    for name in [
+        "a1", "a2", "a3", "a4", "b1", "b2", "b3", "b4", "c1", "c2", "c3", "c4",
+    ] {
+        let executed = std::fs::read_to_string(record(name)).unwrap_or_default();
+        let ran = executed
+            .lines()
+            .filter(|l| l.starts_with("M73 P100"))
+            .count();
+        let completed = jobs.iter().filter(|j| j["printer"] == name).count();
+        assert_eq!(ran, completed, "{name} ran the file to its end {ran} times");
+    }
     // Every node printed, and every node's API shows the whole farm.
     for node in &nodes {
         let seen = printers_seen_by(node).await;
