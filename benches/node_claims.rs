@@ -2,9 +2,9 @@
 //! with 1, 2 and 3 nodes sharing 200 printers, lost claims (two nodes
 //! picking one job), and the time from a node's last heartbeat to its jobs
 //! back in the queue. Each node is its own `Store` (own pool, own lease),
-//! every printer a task that takes the oldest queued job, claims it
-//! (fenced, as `serve` does) and ends it at once, so the figures are the
-//! coordination's cost, not printing.
+//! each node runs rounds as `serve` does (the head of the shared queue,
+//! one job per printer, all claimed at once, fenced) and ends each claimed
+//! job at once, so the figures are the coordination's cost, not printing.
 //!
 //! `PRINTFARM_TEST_POSTGRES_URL=postgres://… cargo bench --bench node_claims`
 
@@ -111,12 +111,10 @@ async fn claims(url: &str, nodes: usize) -> anyhow::Result<Run> {
     let joined = join(url, nodes).await?;
     queue_jobs(&joined[0].0, JOBS).await?;
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for (store, printers) in &joined {
-        for printer in printers {
-            tasks.push(tokio::spawn(printer_loop(store.clone(), printer.clone())));
-        }
-    }
+    let tasks: Vec<_> = joined
+        .iter()
+        .map(|(store, printers)| tokio::spawn(node_loop(store.clone(), printers.clone())))
+        .collect();
     let (mut latencies, mut lost) = (Vec::new(), 0u64);
     for task in tasks {
         let (mine, missed) = task.await??;
@@ -134,15 +132,18 @@ async fn claims(url: &str, nodes: usize) -> anyhow::Result<Run> {
     })
 }
 
-/// Takes the oldest queued job until none is left: per claim, the time
-/// from looking at the queue to holding a job; and the claims lost.
-async fn printer_loop(store: Store, printer: String) -> anyhow::Result<(Vec<f64>, u64)> {
+/// One node's rounds, as `serve` runs them: read the head of the shared
+/// queue, give each of its printers a different job, claim them all at
+/// once; a printer whose claim another node won tries again next round.
+/// Per claim, the time from the start of its round to holding the job.
+async fn node_loop(store: Store, printers: Vec<String>) -> anyhow::Result<(Vec<f64>, u64)> {
     let (mut latencies, mut lost) = (Vec::new(), 0u64);
     loop {
-        let looked = Instant::now();
+        let round = Instant::now();
         let queued: Vec<String> = sqlx::query(
-            "SELECT id FROM jobs WHERE state = 'queued' ORDER BY priority DESC, id LIMIT 8",
+            "SELECT id FROM jobs WHERE state = 'queued' ORDER BY priority DESC, id LIMIT $1",
         )
+        .bind(printers.len() as i64)
         .fetch_all(store.pool())
         .await?
         .iter()
@@ -151,25 +152,35 @@ async fn printer_loop(store: Store, printer: String) -> anyhow::Result<(Vec<f64>
         if queued.is_empty() {
             return Ok((latencies, lost));
         }
-        for job in queued {
-            let Some(start) = store.begin_attempt(&job, &printer).await? else {
-                lost += 1;
-                continue;
-            };
-            latencies.push(looked.elapsed().as_secs_f64() * 1000.0);
-            let ending = AttemptEnding {
-                printer: printer.clone(),
-                job,
-                attempt: start.attempt,
-                end: AttemptEnd::Completed,
-                last_line: 4000,
-                bed_full_since: None,
-                phase: Phase::Idle,
-            };
-            store.end_attempt(&ending).await?;
-            break;
+        let claims = printers.iter().zip(queued).map(|(printer, job)| {
+            let (store, printer) = (store.clone(), printer.clone());
+            tokio::spawn(async move { claim_and_end(&store, &printer, job).await })
+        });
+        for claim in futures::future::join_all(claims).await {
+            match claim?? {
+                true => latencies.push(round.elapsed().as_secs_f64() * 1000.0),
+                false => lost += 1,
+            }
         }
     }
+}
+
+/// Claims `job` for `printer` and, when it got it, ends it at once.
+async fn claim_and_end(store: &Store, printer: &str, job: String) -> anyhow::Result<bool> {
+    let Some(start) = store.begin_attempt(&job, printer).await? else {
+        return Ok(false);
+    };
+    let ending = AttemptEnding {
+        printer: printer.to_owned(),
+        job,
+        attempt: start.attempt,
+        end: AttemptEnd::Completed,
+        last_line: 4000,
+        bed_full_since: None,
+        phase: Phase::Idle,
+    };
+    store.end_attempt(&ending).await?;
+    Ok(true)
 }
 
 /// Two nodes; n1 claims jobs and goes silent; n0 reaps once a second (as
