@@ -200,7 +200,7 @@ async fn a_killed_node_s_prints_are_requeued_and_finish_on_the_others() {
     let mut nodes = three_nodes(
         &url,
         [slow(["a1", "a2"]), slow(["b1", "b2"]), slow(["c1", "c2"])],
-        3,
+        5,
     )
     .await;
     let file = nodes[0].upload(&sample()).await;
@@ -336,8 +336,8 @@ async fn a_node_stopped_past_its_lease_stops_printing_and_rejoins() {
     };
     let slow = |name| printer(name, 250_000);
     let a =
-        TestFarm::start_node(&[slow("a1"), slow("a2")], "node = \"a\"\nlease_s = 3", &url).await;
-    let b = TestFarm::start_node(&[slow("b1")], "node = \"b\"\nlease_s = 3", &url).await;
+        TestFarm::start_node(&[slow("a1"), slow("a2")], "node = \"a\"\nlease_s = 5", &url).await;
+    let b = TestFarm::start_node(&[slow("b1")], "node = \"b\"\nlease_s = 5", &url).await;
     let file = a.upload(&sample()).await;
     let (status, body) = a
         .post("/api/jobs", json!({"file_id": file, "quantity": 3}))
