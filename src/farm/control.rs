@@ -71,12 +71,7 @@ impl FleetControl {
         let target = self.target(printer);
         async move {
             match target? {
-                Target::Local(supervisor) => match command {
-                    Command::Act { action } => supervisor.act(action).await,
-                    Command::CancelJob { job } => supervisor.cancel_job(&job).await,
-                    Command::Service { by } => supervisor.confirm_service(by).await,
-                    Command::Load { loads } => supervisor.load(loads).await,
-                },
+                Target::Local(supervisor) => command.run_on(&supervisor).await,
                 Target::Remote {
                     store,
                     node,

@@ -44,6 +44,18 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Carries the command out on a printer of this node.
+    pub async fn run_on(self, supervisor: &super::SupervisorHandle) -> Result<(), ControlError> {
+        match self {
+            Command::Act { action } => supervisor.act(action).await,
+            Command::CancelJob { job } => supervisor.cancel_job(&job).await,
+            Command::Service { by } => supervisor.confirm_service(by).await,
+            Command::Load { loads } => supervisor.load(loads).await,
+        }
+    }
+}
+
 /// Sends `command` to `node` for `printer` and waits for its answer.
 pub async fn relay(
     store: &Store,
@@ -130,10 +142,5 @@ async fn carry_out(fleet: &Fleet, printer: &str, command: Command) -> Result<(),
         .ok_or_else(|| ControlError::UnknownPrinter {
             printer: printer.to_owned(),
         })?;
-    match command {
-        Command::Act { action } => supervisor.act(action).await,
-        Command::CancelJob { job } => supervisor.cancel_job(&job).await,
-        Command::Service { by } => supervisor.confirm_service(by).await,
-        Command::Load { loads } => supervisor.load(loads).await,
-    }
+    command.run_on(supervisor).await
 }
